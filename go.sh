@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh machine (venv, packages, Graphviz's `dot`), then run one job:
+#   bash go.sh demo    the main job
+#   bash go.sh test    the test suite (what CI runs)
+# Extra arguments go to the job, e.g. `bash go.sh test -k gradcheck`.
+set -euo pipefail
+cd "$(dirname "$0")"
+job="${1:-demo}"
+shift || true
+VENV="${VENV:-.venv}"
+PY="${PYTHON:-python3}"
+
+say() { printf '[go.sh] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else return 1
+  fi
+}
+
+ensure_dot() {
+  command -v dot >/dev/null 2>&1 && return 0
+  say "Graphviz's dot is missing; installing it"
+  if command -v apt-get >/dev/null 2>&1; then
+    if as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; then
+      return 0
+    fi
+  elif command -v brew >/dev/null 2>&1; then
+    brew install graphviz >/dev/null && return 0
+  fi
+  say "could not install Graphviz here: graphs are still written as DOT text, but rendering SVG/PNG needs dot"
+  say "install it yourself with: apt-get install graphviz | brew install graphviz | conda install graphviz"
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      say "python venv support is missing; installing python3-venv with apt"
+      as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$PY" -m venv "$VENV"
+    fi
+  fi
+  local extras="$1"
+  local stamp="$VENV/.installed-$extras"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    say "installing tinygrad-notes[$extras] into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]"
+    touch "$stamp"
+  fi
+}
+
+case "$job" in
+  demo)
+    ensure_dot
+    ensure_venv "demo,search"
+    exec "$VENV/bin/python" examples/quickstart.py "$@"
+    ;;
+  test)
+    ensure_dot
+    ensure_venv "test,demo,search"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    say "unknown job '$job': use 'bash go.sh demo' or 'bash go.sh test'"
+    exit 2
+    ;;
+esac

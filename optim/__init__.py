@@ -1,0 +1,1 @@
+"""optim: optimizers, learning-rate schedules, mini-batches and hyperparameter search."""

@@ -1,0 +1,22 @@
+"""tinygrad_notes: reverse-mode autodiff on numpy, with every gradient checkable.
+
+`Tensor` records the ops applied to it; `backward()` or `grad()` walks the graph
+back. Every op is a `Function` (forward on numpy, backward in Tensor ops), so a
+user's hand-written op works exactly like the library's own.
+"""
+
+from tinygrad_notes.autograd import grad
+from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
+from tinygrad_notes.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from tinygrad_notes.errors import ShapeError
+from tinygrad_notes.function import Function
+from tinygrad_notes.mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
+from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
+
+__all__ = [
+    "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "name_scope", "set_default_dtype", "get_default_dtype", "ShapeError",
+    "concatenate", "stack", "where", "maximum", "minimum",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,347 @@
+"""Reverse mode: one iterative walk over the graph, from the outputs back to the leaves.
+
+The walk first counts, for every node, how many consumers will send it a
+gradient, then runs each node's backward once all of them have (Kahn's order),
+so graphs a million ops deep need no recursion and each gradient is dropped as
+soon as it has been used.
+
+With `create_graph=True` gradients are Tensors and every backward rule is
+recorded, so gradients of gradients work. Otherwise the library's primitives
+(`raw_grads = True`) receive the gradient as a plain numpy array: their rules use
+only operations that Tensor and ndarray share, so the same rule runs on numpy
+without building Tensors, which is what keeps small ops cheap. A user's own
+Function always receives and may return Tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_notes import mode
+from tinygrad_notes.function import Function, _check_finite, op_name
+from tinygrad_notes.tensor import Tensor, _make
+
+_ndarray = np.ndarray
+_generic = np.generic
+
+
+def backward(tensor: Tensor, grad: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into the `.grad` of every leaf that requires grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad, so there is no graph to go back through; "
+            "create the leaves you want gradients for with requires_grad=True"
+        )
+    g = _root_grad(tensor, grad, "backward")
+    _run([tensor], [g], retain_graph, create_graph, accumulate=True, wanted=None)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned rather than stored in `.grad`."""
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        gouts: list[Any] = [None] * len(outs)
+    elif isinstance(grad_outputs, (Tensor, _ndarray)):
+        gouts = [grad_outputs]
+    else:
+        gouts = list(grad_outputs)
+    if len(gouts) != len(outs):
+        raise ValueError(f"grad: got {len(gouts)} grad_outputs for {len(outs)} outputs")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient; "
+                               "create it with requires_grad=True")
+    for i, t in enumerate(outs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad: it does not depend on any input")
+    wanted: dict[Any, int] = {}
+    for i, t in enumerate(ins):
+        wanted[t._ctx if t._ctx is not None else id(t)] = i
+    found = _run(outs, [_root_grad(t, g, "grad") for t, g in zip(outs, gouts)], retain_graph, create_graph,
+                 accumulate=False, wanted=wanted)
+    result = []
+    for i, t in enumerate(ins):
+        g = found.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)
+
+
+def _root_grad(tensor: Tensor, grad: Any, op: str) -> Tensor:
+    """The gradient that starts the walk: ones for a one-element output, else the one given."""
+    if grad is None:
+        if tensor.size != 1:
+            raise RuntimeError(
+                f"{op}: a gradient can be implied only for an output with one element; this one has shape "
+                f"{tensor.shape}: pass grad=... of that shape (for example ones) or reduce it with .sum()"
+            )
+        return _make(np.ones(tensor.shape, dtype=tensor.dtype), False, None)
+    g = grad if isinstance(grad, Tensor) else _make(np.asarray(grad, dtype=tensor.dtype), False, None)
+    if g.shape != tensor.shape:
+        raise RuntimeError(f"{op}: grad has shape {g.shape} but the output has shape {tensor.shape}; "
+                           "they must match")
+    return g
+
+
+def _run(roots: list[Tensor], root_grads: list[Tensor], retain_graph: bool | None, create_graph: bool,
+         accumulate: bool, wanted: dict[Any, int] | None) -> dict[int, Tensor]:
+    retain = create_graph if retain_graph is None else retain_graph
+    prev = mode.grad_enabled
+    mode.grad_enabled = create_graph
+    walk = _Walk(create_graph, accumulate, wanted)
+    try:
+        walk.run(roots, root_grads, retain)
+    finally:
+        mode.grad_enabled = prev
+    return walk.found
+
+
+class _Walk:
+    """State of one backward pass: leaf gradients, wanted inputs, and memory already handed out."""
+
+    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict[Any, int] | None) -> None:
+        self.raw = not create_graph  # gradients travel as numpy arrays, not Tensors
+        self.accumulate = accumulate
+        self.wanted = wanted
+        self.found: dict[int, Tensor] = {}
+        self.leaf_grads: dict[int, list] = {}
+        self.handed: set[int] = set()  # memory that some .grad (or the caller) already holds
+
+    def value(self, g: Any) -> Any:
+        """A gradient in the walk's form: a numpy array (raw) or a Tensor."""
+        if self.raw:
+            g = g._data if isinstance(g, Tensor) else g
+            return g if type(g) is _ndarray or isinstance(g, _generic) else np.asarray(g)
+        return g if isinstance(g, Tensor) else _make(np.asarray(g), False, None)
+
+    def tensor(self, g: Any) -> Tensor:
+        return _make(g, False, None) if self.raw else g
+
+    def run(self, roots: list[Tensor], root_grads: list[Tensor], retain: bool) -> None:
+        stack: list[Function] = []
+        for root, g in zip(roots, root_grads):
+            self.handed.add(_memory_id(g._data))
+            g = self.value(g)
+            node = root._ctx
+            if node is None:
+                self.add_leaf(root, g)
+            elif node.pending is None:
+                node.pending = g
+                stack.append(node)
+            else:
+                node.pending = node.pending + g
+        visited = list(stack)
+        try:
+            starts = self.count_consumers(stack, visited)
+            self.propagate([n for n in starts if n.waiting == 0], retain)
+        finally:
+            for node in visited:  # leave no bookkeeping behind, even after an error
+                node.waiting = 0
+                node.pending = None
+        self.finish_leaves()
+
+    @staticmethod
+    def count_consumers(stack: list[Function], visited: list[Function]) -> list[Function]:
+        """Pass 1: set `node.waiting` to the number of consumers that will send each node a gradient."""
+        starts = list(stack)
+        for node in starts:
+            node.waiting = 0
+        while stack:
+            node = stack.pop()
+            inputs = node.inputs
+            if inputs is None:
+                raise RuntimeError(
+                    f"backward: the graph was already freed at op {op_name(node)} by an earlier backward; "
+                    "pass retain_graph=True to the first backward (or grad) to go through it twice"
+                )
+            for inp, need in zip(inputs, node.needs_input_grad):
+                if need:
+                    parent = inp._ctx
+                    if parent is not None:
+                        if parent.waiting:
+                            parent.waiting += 1
+                        else:
+                            parent.waiting = 1
+                            stack.append(parent)
+                            visited.append(parent)
+        return starts
+
+    def propagate(self, ready: list[Function], retain: bool) -> None:
+        """Pass 2: run each node's backward once all its consumers have sent their gradient."""
+        raw = self.raw
+        anomaly = mode.anomaly
+        while ready:
+            node = ready.pop()
+            g = node.pending
+            node.pending = None
+            inputs = node.inputs
+            cls = type(node)
+            trusted = cls.raw_grads  # the library's primitives: right shapes and arity by construction
+            if g is None:  # every consumer sent None: nothing flows, but parents stop waiting
+                result: Any = (None,) * len(inputs)
+            else:
+                if node.extra is not None:
+                    g = self.node_extras(node, g)
+                if mode.write_count != node.stamp:  # something was written in place since this op ran
+                    _check_unmodified(node, inputs)
+                if trusted:
+                    result = cls.backward(node, g)
+                    if type(result) is not tuple:
+                        result = (result,)
+                else:
+                    result = _call_user_backward(node, self.tensor(g) if raw else g, len(inputs))
+            for inp, need, gi in zip(inputs, node.needs_input_grad, result):
+                if not need:
+                    continue
+                parent = inp._ctx
+                if gi is not None:
+                    if raw:
+                        if type(gi) is Tensor:
+                            gi = gi._data
+                        gd = gi
+                    else:
+                        gd = gi._data
+                    xd = inp._data
+                    if not trusted and gd.shape != xd.shape:
+                        _shape_error(node, gd, xd)
+                    if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
+                        gi = gi.astype(xd.dtype)
+                    if anomaly:
+                        _check_finite(cls, gi, "backward", node)
+                    if parent is None:
+                        self.add_leaf(inp, gi)
+                        continue
+                    prev = parent.pending
+                    parent.pending = gi if prev is None else prev + gi
+                elif parent is None:
+                    continue
+                left = parent.waiting - 1
+                parent.waiting = left
+                if left == 0:
+                    ready.append(parent)
+            if not retain:
+                node.inputs = None  # drop everything saved for backward, so intermediates are freed
+                node.out_data = None
+                if cls.saved_state:
+                    _free_saved(node)
+
+    def node_extras(self, node: Function, g: Any) -> Any:
+        """Hooks, retain_grad and grad()'s wanted inputs, for a node that has any."""
+        extra = node.extra
+        t = self.tensor(g)
+        for hook in extra.get("hooks", ()):
+            out = hook(t)
+            if out is not None:
+                t = _make(self.value(out), False, None) if self.raw else self.value(out)
+        if self.wanted is not None and node in self.wanted:
+            self.found[self.wanted[node]] = t
+        ref = extra.get("retained")
+        tensor = ref() if ref is not None else None
+        if self.accumulate and tensor is not None:
+            tensor.grad = self.unshared(t) if tensor.grad is None else tensor.grad + t
+        return self.value(t)
+
+    def add_leaf(self, leaf: Tensor, g: Any) -> None:
+        entry = self.leaf_grads.get(id(leaf))
+        if entry is None:
+            self.leaf_grads[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def finish_leaves(self) -> None:
+        """Run leaf hooks and accumulate into `.grad` (or hand the gradient to grad())."""
+        for leaf, g in self.leaf_grads.values():
+            t = self.tensor(g)
+            hooks = leaf._extra.get("hooks") if leaf._extra else None
+            for hook in hooks or ():
+                out = hook(t)
+                if out is not None:
+                    t = out if isinstance(out, Tensor) else _make(np.asarray(out), False, None)
+            if self.wanted is not None and id(leaf) in self.wanted:
+                self.found[self.wanted[id(leaf)]] = t
+            if not self.accumulate:
+                continue
+            if leaf.grad is not None:
+                leaf.grad = leaf.grad + t
+            else:
+                leaf.grad = self.unshared(t) if self.raw else t
+
+    def unshared(self, g: Tensor) -> Tensor:
+        """`g`, or a copy of it when its memory already sits in another `.grad` or cannot be written to."""
+        d = g._data
+        key = _memory_id(d)
+        if key in self.handed or g.requires_grad or type(d) is not _ndarray or not d.flags.writeable:
+            g = _make(np.array(d), False, None)
+            key = id(g._data)
+        self.handed.add(key)
+        return g
+
+
+def _call_user_backward(node: Function, g: Tensor, n_inputs: int) -> tuple:
+    """Run a user Function's backward and hold its answer to the rules: one gradient per input, as Tensors."""
+    result = type(node).backward(node, g)
+    if type(result) is not tuple:
+        result = tuple(result) if isinstance(result, list) else (result,)
+    if len(result) != n_inputs:
+        raise RuntimeError(f"backward of {op_name(node)} returned {len(result)} gradient(s) "
+                           f"for {n_inputs} input(s); return one per input (None for an input without one)")
+    return tuple(None if r is None else r if isinstance(r, Tensor) else _make(np.asarray(r), False, None)
+                 for r in result)
+
+
+def _memory_id(d: Any) -> int:
+    """Identity of the memory behind an array (the base array of a view)."""
+    base = getattr(d, "base", None)
+    return id(d if base is None else base)
+
+
+def _shape_error(node: Function, gd: Any, xd: Any) -> None:
+    raise RuntimeError(
+        f"backward of {op_name(node)} returned a gradient of shape {gd.shape} for an input of shape "
+        f"{xd.shape}; a gradient must have its input's shape (sum over broadcast axes with unbroadcast)"
+    )
+
+
+def _check_unmodified(node: Function, inputs: tuple) -> None:
+    """Refuse to differentiate through an input that was modified in place after the op used it."""
+    for i, inp in enumerate(inputs):
+        box = inp._version if isinstance(inp, Tensor) else None
+        if box is not None and box[0] > node.stamp:
+            raise RuntimeError(
+                f"backward of {op_name(node)}: input {i} (shape {inp.shape}) was modified in place after "
+                "the op used it, so the gradient would be wrong. Change a copy instead "
+                "(x = x * 1, or x.detach() before the op), or change it after backward."
+            )
+
+
+def _free_saved(node: Function) -> None:
+    """Drop what a Function subclass saved on the node itself (Max.top, a user's ctx.mask, ...)."""
+    saved, has_dict = _saved_state(type(node))
+    for name in saved:
+        setattr(node, name, None)
+    if has_dict:
+        node.__dict__.clear()
+
+
+_state_cache: dict[type, tuple[tuple[str, ...], bool]] = {}
+
+
+def _saved_state(cls: type) -> tuple[tuple[str, ...], bool]:
+    """What a Function subclass saves besides the base slots: its own slots, and whether it has a __dict__."""
+    info = _state_cache.get(cls)
+    if info is None:
+        slots = tuple(
+            s for klass in cls.__mro__ if klass is not Function and klass is not object
+            for s in klass.__dict__.get("__slots__", ()) if s not in ("__dict__", "__weakref__")
+        )
+        info = _state_cache[cls] = (slots, cls.__dictoffset__ != 0)
+    return info

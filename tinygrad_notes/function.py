@@ -1,0 +1,207 @@
+"""`Function`: the one mechanism behind every differentiable op, the library's and the user's.
+
+A subclass defines `forward(ctx, *arrays, **attrs)` on numpy arrays and
+`backward(ctx, grad)` (the vector-Jacobian product) written with Tensor ops, so
+that `backward(create_graph=True)` records the gradient computation too.
+`MyOp.apply(*tensors, **attrs)` runs forward and, when grad mode is on and an
+input requires grad, records the call as a node of the graph: the instance
+itself is the node (`ctx`), as in `torch.autograd.Function`.
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+from typing import Any
+
+import numpy as np
+
+from tinygrad_notes import mode
+from tinygrad_notes.errors import ShapeError, explain_numpy_error
+
+_ndarray = np.ndarray
+_generic = np.generic
+_new = object.__new__
+
+
+class Function:
+    """Base class of differentiable ops: subclass it, define `forward` and `backward`, call `.apply`.
+
+    In `forward(ctx, *arrays, **attrs)` the inputs arrive as numpy arrays (or the
+    Python scalars passed in); save on `ctx` what backward needs. In
+    `backward(ctx, grad)` return one gradient per input (a Tensor, or None for an
+    input that needs none), built from Tensor ops so second derivatives work.
+    `ctx.inputs` holds the inputs as passed (Tensors for tensors), `ctx.attrs` the
+    keyword attributes, `ctx.needs_input_grad[i]` says whether input i wants a
+    gradient, and `ctx.output()` gives the op's output as a Tensor of this node
+    when the class sets `saves_output = True`.
+    """
+
+    __slots__ = (
+        "inputs", "needs_input_grad", "stamp", "attrs", "scope", "extra",
+        "out_data", "out_box", "pending", "waiting", "__weakref__",
+    )
+    saves_output: bool = False  # keep the output array for backward (exp, tanh, sigmoid...)
+    is_view: bool = False  # output may share memory with input 0: share its version counter
+    raw_grads: bool = False  # backward also runs on plain numpy gradients (the library's primitives)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Whether backward must clear state the subclass keeps on ctx (own slots or a __dict__).
+        own = [s for k in cls.__mro__ if k not in (Function, object) for s in k.__dict__.get("__slots__", ())]
+        cls.saved_state = bool(own) or cls.__dictoffset__ != 0
+
+    def forward(ctx, *arrays: Any, **attrs: Any) -> Any:  # noqa: N805 - ctx is the instance
+        raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
+
+    def backward(ctx, grad: Tensor) -> Any:  # noqa: N805
+        raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args: Any, **attrs: Any) -> Tensor:
+        """Run forward on the inputs' arrays; record a graph node when a gradient will be needed."""
+        # Unrolled for one and two inputs, calling forward without *args: this is every op's hot path.
+        ctx = _new(cls)
+        try:
+            if len(args) == 2:
+                a, b = args
+                if isinstance(a, Tensor):
+                    xa, ra = a._data, a.requires_grad
+                else:
+                    xa = a
+                    ra = False
+                if isinstance(b, Tensor):
+                    xb, rb = b._data, b.requires_grad
+                else:
+                    xb = b
+                    rb = False
+                out = cls.forward(ctx, xa, xb, **attrs) if attrs else cls.forward(ctx, xa, xb)
+                needs: Any = (ra, rb) if ra or rb else None
+            elif len(args) == 1 and isinstance(args[0], Tensor):
+                a = args[0]
+                out = cls.forward(ctx, a._data, **attrs) if attrs else cls.forward(ctx, a._data)
+                needs = (True,) if a.requires_grad else None
+            else:
+                arrays, flags = [], []
+                for a in args:
+                    tensor = isinstance(a, Tensor)
+                    arrays.append(a._data if tensor else a)
+                    flags.append(tensor and a.requires_grad)
+                out = cls.forward(ctx, *arrays, **attrs)
+                needs = tuple(flags) if any(flags) else None
+        except (ValueError, IndexError, TypeError) as err:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            message = explain_numpy_error(cls, err, arrays, attrs)
+            if message is None:
+                raise
+            raise ShapeError(message) from None
+        if type(out) is not _ndarray and not isinstance(out, _generic):
+            out = np.asarray(out)
+        if needs is None or not mode.grad_enabled:
+            if mode.anomaly:
+                _check_finite(cls, out, "forward", None)
+            return _make(out, False, None)
+        return _record(cls, ctx, args, needs, attrs, out)
+
+    def output(ctx) -> Tensor:  # noqa: N805
+        """The op's output as a Tensor of this node (needs `saves_output = True`), for second-order rules."""
+        box = ctx.out_box
+        if box[0] > ctx.stamp:
+            raise RuntimeError(
+                f"backward of {op_name(ctx)}: its output (shape {np.shape(ctx.out_data)}) was modified in place "
+                "after the op computed it, so the gradient would be wrong. Modify a copy instead "
+                "(y = y * 1), or do it after backward."
+            )
+        if not mode.grad_enabled and type(ctx).raw_grads:
+            return ctx.out_data  # no graph of the backward is wanted: the array itself will do
+        t = _make(ctx.out_data, True, ctx)
+        t._version = box
+        return t
+
+    def __repr__(ctx) -> str:  # noqa: N805
+        return f"<{op_name(ctx)}>"
+
+
+def _record(cls: type, ctx: Function, args: tuple, needs: tuple, attrs: dict, out: Any) -> Tensor:
+    """Make `ctx` a graph node: its inputs, which of them need gradients, and its output tensor.
+
+    `stamp` is the global write count when the node was made: backward refuses an
+    input (or a saved output) whose last in-place write came later.
+    """
+    ctx.inputs = args
+    ctx.needs_input_grad = needs
+    ctx.stamp = mode.write_count
+    ctx.attrs = attrs
+    ctx.scope = mode.scope
+    ctx.extra = None
+    ctx.pending = None
+    ctx.waiting = 0
+    if needs[0] and args[0]._ctx is None:
+        _note_saved_leaf(args[0], ctx)
+    if len(needs) > 1:
+        for a, need in zip(args[1:], needs[1:]):
+            if need and a._ctx is None:
+                _note_saved_leaf(a, ctx)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t.requires_grad = True
+    t._ctx = ctx
+    t._version = None
+    t._extra = None
+    if cls.is_view and isinstance(args[0], Tensor):
+        t._version = version_box(args[0])
+    if cls.saves_output:
+        ctx.out_data = out
+        ctx.out_box = version_box(t)
+    if mode.anomaly:
+        ctx.extra = {"stack": user_stack()}
+        _check_finite(cls, out, "forward", ctx)
+    return t
+
+
+def op_name(node_or_cls: Any) -> str:
+    """The op's name as shown in errors, reports and graph pictures (`mul`, `matmul`, `MyOp`)."""
+    cls = node_or_cls if isinstance(node_or_cls, type) else type(node_or_cls)
+    return cls.__dict__.get("op_name") or cls.__name__
+
+
+def _note_saved_leaf(leaf: Tensor, ctx: Function) -> None:
+    """Remember that a live node holds `leaf`, so `leaf.data` is handed out read-only meanwhile."""
+    extra = leaf._extra
+    if extra is None:
+        extra = leaf._extra = {}
+    savers = extra.get("savers")
+    if savers is None:
+        savers = extra["savers"] = []
+    elif len(savers) >= 8:
+        savers[:] = [r for r in savers if _alive(r)]
+    savers.append(weakref.ref(ctx))
+
+
+def _alive(ref: weakref.ref) -> bool:
+    node = ref()
+    return node is not None and node.inputs is not None
+
+
+def user_stack() -> list[str]:
+    """The caller's stack without this library's frames: where an op was created, for error messages."""
+    frames = traceback.extract_stack()[:-1]
+    keep = [f for f in frames if "/tinygrad_notes/" not in f.filename.replace("\\", "/")
+            and "/nn/" not in f.filename.replace("\\", "/")]
+    return traceback.format_list(keep[-4:])
+
+
+def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> None:
+    arr = value._data if isinstance(value, Tensor) else value
+    if np.issubdtype(np.asarray(arr).dtype, np.inexact) and not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.any(np.isnan(arr)) else "Inf"
+        stack = ctx.extra["stack"] if ctx is not None and ctx.extra else user_stack()
+        raise FloatingPointError(
+            f"detect_anomaly: {where} of {cls.__name__} produced {bad} "
+            f"(shape {np.shape(arr)}). The op was created at:\n" + "".join(stack)
+        )
+
+
+# Imported last: tensor.py pulls in the primitives, which subclass Function above.
+from tinygrad_notes.tensor import Tensor, _make, version_box  # noqa: E402

@@ -1,0 +1,560 @@
+"""The primitive ops: each one's forward (numpy) and backward (its VJP, in Tensor ops) side by side.
+
+Every other differentiable op is composed from these. A backward returns one
+gradient per input (None where `ctx.needs_input_grad` says none is wanted);
+inputs passed as plain numbers or arrays are constants and get None.
+
+The rules use only what Tensor and numpy arrays share (arithmetic, `@`,
+`reshape`, `sum`, `swapaxes`, `transpose`, `astype`, indexing, and the ops'
+own `apply`), so the walk can run them on plain arrays when no graph of the
+backward is wanted (see autograd.py), and on Tensors when it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_notes.broadcast import unbroadcast
+from tinygrad_notes.errors import normalize_axes, shape_of
+from tinygrad_notes.function import Function
+from tinygrad_notes.tensor import Tensor, where
+
+
+def _data(v: Any) -> Any:
+    """The array behind a Tensor input, or the constant itself."""
+    return v._data if isinstance(v, Tensor) else v
+
+
+class Primitive(Function):
+    """A library op whose backward runs on Tensors and on plain numpy gradients alike."""
+
+    __slots__ = ()
+    raw_grads = True
+
+
+def _log_positive(v: Any) -> Any:
+    """log(v) where v > 0 and 0 elsewhere: the exponent's gradient of v ** y (0 ** y has slope 0 in y)."""
+    if isinstance(v, Tensor):
+        return where(v > 0, v, 1).log()
+    v = np.asarray(v)
+    return np.log(np.where(v > 0, v, 1))
+
+
+# ---- elementwise binary -------------------------------------------------------------------
+class Add(Primitive):
+    __slots__ = ()
+    op_name = "add"
+
+    def forward(ctx, x, y):
+        return x + y
+
+    def backward(ctx, g):  # d(x+y)/dx = 1, d(x+y)/dy = 1
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(g, x.shape) if nx else None, unbroadcast(g, y.shape) if ny else None)
+
+
+class Sub(Primitive):
+    __slots__ = ()
+    op_name = "sub"
+
+    def forward(ctx, x, y):
+        return x - y
+
+    def backward(ctx, g):  # d(x-y)/dx = 1, d(x-y)/dy = -1
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(g, x.shape) if nx else None, unbroadcast(-g, y.shape) if ny else None)
+
+
+class Mul(Primitive):
+    __slots__ = ()
+    op_name = "mul"
+
+    def forward(ctx, x, y):
+        return x * y
+
+    def backward(ctx, g):  # d(xy)/dx = y, d(xy)/dy = x
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(g * y, x.shape) if nx else None, unbroadcast(g * x, y.shape) if ny else None)
+
+
+class Div(Primitive):
+    __slots__ = ()
+    op_name = "div"
+
+    def forward(ctx, x, y):
+        return x / y
+
+    def backward(ctx, g):  # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        gx = unbroadcast(g / y, x.shape) if nx else None
+        gy = unbroadcast(-(g * x) / (y * y), y.shape) if ny else None
+        return gx, gy
+
+
+class Pow(Primitive):
+    __slots__ = ()
+    op_name = "pow"
+    saves_output = True
+
+    def forward(ctx, x, y):
+        return x ** y
+
+    def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        if nx:
+            constant_zero = not isinstance(y, Tensor) and np.all(np.asarray(y) == 0)
+            gx = unbroadcast(g * 0 if constant_zero else g * y * x ** (y - 1), x.shape)
+        if ny:
+            gy = unbroadcast(g * ctx.output() * _log_positive(x), y.shape)
+        return gx, gy
+
+
+def _tie_weights(x: Any, y: Any, pick: np.ufunc, dtype: np.dtype) -> np.ndarray:
+    """1 where x wins, 0.5 at ties, 0 where y wins: how maximum/minimum route the gradient."""
+    return np.where(pick(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(dtype, copy=False)
+
+
+class Maximum(Primitive):
+    __slots__ = ()
+    op_name = "maximum"
+
+    def forward(ctx, x, y):
+        return np.maximum(x, y)
+
+    def backward(ctx, g):  # 1 to the larger input, split 1/2 and 1/2 at ties
+        x, y = ctx.inputs
+        w = _tie_weights(_data(x), _data(y), np.greater, g.dtype)
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
+
+
+class Minimum(Primitive):
+    __slots__ = ()
+    op_name = "minimum"
+
+    def forward(ctx, x, y):
+        return np.minimum(x, y)
+
+    def backward(ctx, g):  # 1 to the smaller input, split 1/2 and 1/2 at ties
+        x, y = ctx.inputs
+        w = _tie_weights(_data(x), _data(y), np.less, g.dtype)
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
+
+
+# ---- elementwise unary --------------------------------------------------------------------
+class Neg(Primitive):
+    __slots__ = ()
+    op_name = "neg"
+
+    def forward(ctx, x):
+        return -x
+
+    def backward(ctx, g):  # d(-x)/dx = -1
+        return -g
+
+
+class Exp(Primitive):
+    __slots__ = ()
+    op_name = "exp"
+    saves_output = True
+
+    def forward(ctx, x):
+        return np.exp(x)
+
+    def backward(ctx, g):  # d e^x/dx = e^x
+        return g * ctx.output()
+
+
+class Log(Primitive):
+    __slots__ = ()
+    op_name = "log"
+
+    def forward(ctx, x):
+        return np.log(x)
+
+    def backward(ctx, g):  # d log x/dx = 1/x
+        return g / ctx.inputs[0]
+
+
+class Sqrt(Primitive):
+    __slots__ = ()
+    op_name = "sqrt"
+    saves_output = True
+
+    def forward(ctx, x):
+        return np.sqrt(x)
+
+    def backward(ctx, g):  # d sqrt(x)/dx = 1 / (2 sqrt(x))
+        return g / (ctx.output() * 2)
+
+
+class Sin(Primitive):
+    __slots__ = ()
+    op_name = "sin"
+
+    def forward(ctx, x):
+        return np.sin(x)
+
+    def backward(ctx, g):  # d sin x/dx = cos x
+        return g * ctx.inputs[0].cos()
+
+
+class Cos(Primitive):
+    __slots__ = ()
+    op_name = "cos"
+
+    def forward(ctx, x):
+        return np.cos(x)
+
+    def backward(ctx, g):  # d cos x/dx = -sin x
+        return -(g * ctx.inputs[0].sin())
+
+
+class Tanh(Primitive):
+    __slots__ = ()
+    op_name = "tanh"
+    saves_output = True
+
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    def backward(ctx, g):  # d tanh x/dx = 1 - tanh(x)^2
+        return TanhGrad.apply(g, ctx.output())
+
+
+class TanhGrad(Primitive):
+    """g * (1 - y^2): tanh's VJP fused into one op (the chain benchmark asked for it)."""
+
+    __slots__ = ()
+    op_name = "tanh_grad"
+
+    def forward(ctx, g, y):
+        return g * (1 - y * y)
+
+    def backward(ctx, gg):  # d/dg = 1 - y^2, d/dy = -2 g y
+        g, y = ctx.inputs
+        ng, ny = ctx.needs_input_grad
+        return (TanhGrad.apply(gg, y) if ng else None, gg * g * y * -2 if ny else None)
+
+
+class Sigmoid(Primitive):
+    __slots__ = ()
+    op_name = "sigmoid"
+    saves_output = True
+
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))  # never overflows: e in (0, 1]
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
+
+    def backward(ctx, g):  # d s(x)/dx = s(x) (1 - s(x))
+        return SigmoidGrad.apply(g, ctx.output())
+
+
+class SigmoidGrad(Primitive):
+    """g * s * (1 - s): sigmoid's VJP fused into one op."""
+
+    __slots__ = ()
+    op_name = "sigmoid_grad"
+
+    def forward(ctx, g, s):
+        return g * (s * (1 - s))
+
+    def backward(ctx, gg):  # d/dg = s (1 - s), d/ds = g (1 - 2 s)
+        g, s = ctx.inputs
+        ng, ns = ctx.needs_input_grad
+        return (SigmoidGrad.apply(gg, s) if ng else None, gg * g * (1 - s * 2) if ns else None)
+
+
+class Relu(Primitive):
+    __slots__ = ()
+    op_name = "relu"
+
+    def forward(ctx, x):
+        return np.maximum(x, 0)
+
+    def backward(ctx, g):  # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink, like PyTorch)
+        return g * (ctx.inputs[0]._data > 0)
+
+
+class Abs(Primitive):
+    __slots__ = ()
+    op_name = "abs"
+
+    def forward(ctx, x):
+        return np.abs(x)
+
+    def backward(ctx, g):  # d|x|/dx = sign(x), 0 at 0
+        return g * np.sign(ctx.inputs[0]._data)
+
+
+class Clip(Primitive):
+    __slots__ = ()
+    op_name = "clip"
+
+    def forward(ctx, x, lo=None, hi=None):
+        if lo is None and hi is None:
+            return x
+        return np.clip(x, lo, hi)
+
+    def backward(ctx, g):  # 1 inside [lo, hi] (bounds included), 0 where clipped
+        x = ctx.inputs[0]._data
+        lo, hi = ctx.attrs.get("lo"), ctx.attrs.get("hi")
+        inside = np.ones(np.shape(x), dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return g * inside
+
+
+class Cast(Primitive):
+    __slots__ = ()
+    op_name = "astype"
+
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    def backward(ctx, g):  # identity, cast back to the input's dtype
+        return g.astype(ctx.inputs[0].dtype)
+
+
+# ---- reductions ---------------------------------------------------------------------------
+def _keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    return tuple(1 if axes is None or i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Primitive):
+    __slots__ = ("axes",)
+    op_name = "sum"
+
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axes("sum", axis, np.ndim(x))
+        return np.sum(x, axis=ctx.axes, keepdims=keepdims)
+
+    def backward(ctx, g):  # d sum/dx_i = 1: spread g back over the summed axes
+        x = ctx.inputs[0]
+        return BroadcastTo.apply(g.reshape(_keepdims_shape(x.shape, ctx.axes)), shape=x.shape)
+
+
+class Max(Primitive):
+    __slots__ = ("axes", "top")
+    op_name = "max"
+
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axes("max", axis, np.ndim(x))
+        if np.size(x) == 0:
+            raise ValueError(f"max: cannot take the max of an empty tensor of shape {np.shape(x)}")
+        ctx.top = np.max(x, axis=ctx.axes, keepdims=True)
+        if keepdims:
+            return ctx.top
+        return np.squeeze(ctx.top, axis=ctx.axes) if ctx.axes else ctx.top.reshape(())
+
+    def backward(ctx, g):  # 1 to the maximum; k tied maxima get 1/k each
+        x = ctx.inputs[0]
+        hits = x._data == ctx.top
+        weights = (hits / np.sum(hits, axis=ctx.axes, keepdims=True)).astype(x.dtype, copy=False)
+        return g.reshape(_keepdims_shape(x.shape, ctx.axes)) * weights
+
+
+# ---- matmul -------------------------------------------------------------------------------
+class MatMul(Primitive):
+    __slots__ = ()
+    op_name = "matmul"
+
+    def forward(ctx, x, y):
+        return np.matmul(x, y)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str | None:
+        a, b = (shape_of(v) for v in arrays)
+        if not a or not b:
+            return (f"matmul: shapes {a} and {b}: both operands need at least one dimension; "
+                    "use * to scale by a scalar")
+        ka, kb = a[-1], (b[-2] if len(b) > 1 else b[0])
+        if ka != kb:
+            return (f"matmul: shapes {a} and {b} are not aligned: {ka} (dim {len(a) - 1}) != "
+                    f"{kb} (dim {max(len(b) - 2, 0)})")
+        return (f"matmul: batch dimensions {a[:-2]} and {b[:-2]} of shapes {a} and {b} cannot be "
+                "broadcast together")
+
+    def backward(ctx, g):  # d(AB)/dA = G B^T, d(AB)/dB = A^T G; 1-D operands as a row / a column
+        x, y = ctx.inputs
+        nx, ny = ctx.needs_input_grad
+        xs, ys = shape_of(_data(x)), shape_of(_data(y))
+        a = x if len(xs) > 1 else x.reshape(1, xs[0])
+        b = y if len(ys) > 1 else y.reshape(ys[0], 1)
+        if len(ys) == 1:  # the column's axis was dropped from the output: put it back
+            g = g.reshape(g.shape + (1,))
+        if len(xs) == 1:  # likewise the row's
+            g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
+        gx = unbroadcast(g @ b.swapaxes(-1, -2), shape_of(_data(a))).reshape(xs) if nx else None
+        gy = unbroadcast(a.swapaxes(-1, -2) @ g, shape_of(_data(b))).reshape(ys) if ny else None
+        return gx, gy
+
+
+# ---- movement -----------------------------------------------------------------------------
+class Reshape(Primitive):
+    __slots__ = ()
+    op_name = "reshape"
+    is_view = True
+
+    def forward(ctx, x, shape):
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        s = shape_of(arrays[0])
+        return (f"reshape: cannot reshape a tensor of shape {s} ({int(np.prod(s))} elements) into shape "
+                f"{tuple(attrs['shape'])}; the sizes must multiply to the same count (one size may be -1)")
+
+    def backward(ctx, g):  # reshape the gradient back
+        return g.reshape(ctx.inputs[0].shape)
+
+
+class Transpose(Primitive):
+    __slots__ = ()
+    op_name = "transpose"
+    is_view = True
+
+    def forward(ctx, x, axes=None):
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        s = shape_of(arrays[0])
+        return (f"transpose: axes {attrs['axes']} do not fit a tensor of shape {s}; "
+                f"give a permutation of 0..{len(s) - 1}")
+
+    def backward(ctx, g):  # undo the permutation
+        axes = ctx.attrs["axes"]
+        return g.transpose() if axes is None else g.transpose(tuple(np.argsort([a % g.ndim for a in axes])))
+
+
+class BroadcastTo(Primitive):
+    __slots__ = ()
+    op_name = "broadcast_to"
+    is_view = True
+
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        return (f"broadcast_to: cannot broadcast a tensor of shape {shape_of(arrays[0])} to {tuple(attrs['shape'])}; "
+                "only size-1 axes (and new leading axes) can be repeated")
+
+    def backward(ctx, g):  # sum over the repeated axes
+        return unbroadcast(g, ctx.inputs[0].shape)
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis only: no element can be picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    for i in items:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))):
+            return False
+    return True
+
+
+class GetItem(Primitive):
+    __slots__ = ()
+    op_name = "getitem"
+    is_view = True
+
+    def forward(ctx, x, index):
+        return x[index]
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        return f"getitem: {err} (tensor shape {shape_of(arrays[0])}, index {attrs['index']!r})"
+
+    def backward(ctx, g):  # scatter g back to where it was picked; repeated picks add up
+        x = ctx.inputs[0]
+        return ScatterAdd.apply(g, index=ctx.attrs["index"], shape=x.shape)
+
+
+class ScatterAdd(Primitive):
+    """zeros(shape) with `g` added at `index`: the VJP of getitem (and getitem is its VJP)."""
+
+    __slots__ = ()
+    op_name = "scatter_add"
+
+    def forward(ctx, g, index, shape):
+        out = np.zeros(shape, dtype=np.result_type(g))
+        if _is_basic_index(index):
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    def backward(ctx, gg):  # pick the same entries back out
+        return GetItem.apply(gg, index=ctx.attrs["index"])
+
+
+class Concatenate(Primitive):
+    __slots__ = ("axis",)
+    op_name = "concatenate"
+
+    def forward(ctx, *xs, axis=0):
+        ctx.axis = axis
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        shapes = ", ".join(str(shape_of(a)) for a in arrays)
+        return (f"concatenate: inputs must have the same number of dimensions and the same sizes except "
+                f"along axis {attrs.get('axis', 0)}; got shapes {shapes}")
+
+    def backward(ctx, g):  # each input gets its own slice of g
+        axis = ctx.axis % g.ndim
+        grads, start = [], 0
+        for x, need in zip(ctx.inputs, ctx.needs_input_grad):
+            stop = start + shape_of(_data(x))[axis]
+            grads.append(g[(slice(None),) * axis + (slice(start, stop),)] if need else None)
+            start = stop
+        return tuple(grads)
+
+
+class Pad(Primitive):
+    __slots__ = ("widths",)
+    op_name = "pad"
+
+    def forward(ctx, x, pad_width, constant_values=0):
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (np.ndim(x), 2))
+        if (widths < 0).any():
+            raise ValueError("pad: pad widths must be non-negative")
+        ctx.widths = widths
+        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> str:
+        return (f"pad: pad_width {attrs['pad_width']!r} does not fit a tensor of shape {shape_of(arrays[0])}: "
+                "give non-negative ints as N, (before, after) or one (before, after) pair per axis")
+
+    def backward(ctx, g):  # crop the padding off
+        x = ctx.inputs[0]
+        return g[tuple(slice(int(b), int(b) + s) for (b, _), s in zip(ctx.widths, x.shape))]
+
+
+class Where(Primitive):
+    __slots__ = ()
+    op_name = "where"
+
+    def forward(ctx, cond, a, b):
+        return np.where(cond, a, b)
+
+    def backward(ctx, g):  # g flows to a where cond holds, to b elsewhere
+        cond, a, b = ctx.inputs
+        _, na, nb = ctx.needs_input_grad
+        ga = unbroadcast(Where.apply(cond, g, 0), a.shape) if na else None
+        gb = unbroadcast(Where.apply(cond, 0, g), b.shape) if nb else None
+        return None, ga, gb

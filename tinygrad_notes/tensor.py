@@ -1,0 +1,692 @@
+"""Tensor: a numpy array that remembers the op that made it, so gradients can flow back to it.
+
+Every differentiable method here is one line: a primitive from `primitives.py`
+(forward and VJP side by side) or a short composition of them, so its gradient
+is right when the primitives are.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_notes import mode
+
+if TYPE_CHECKING:
+    from tinygrad_notes.function import Function
+
+_default_dtype = np.dtype(np.float32)
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that Python scalars and lists become (float32 unless changed)."""
+    global _default_dtype
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: the default must be a float dtype, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype that Python scalars and lists become."""
+    return _default_dtype
+
+
+def _make(data: Any, requires_grad: bool, ctx: Function | None) -> Tensor:
+    """Wrap an op's result without validation: the hot path of every op."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._ctx = ctx
+    t._version = None
+    t._extra = None
+    return t
+
+
+def version_box(t: Tensor) -> list[int]:
+    """The tensor's version box: [stamp of its last in-place write], shared by its views and detached copies."""
+    box = t._version
+    if box is None:
+        box = t._version = [0]
+    return box
+
+
+def _array_of(data: Any, dtype: Any) -> np.ndarray:
+    """numpy array for Tensor(data): arrays keep their dtype, Python numbers become the default float."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = data
+    else:
+        arr = np.asarray(data)
+        if dtype is None and arr.dtype.kind in "iuf":
+            arr = arr.astype(_default_dtype)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__}); "
+            "give numbers, nested lists of numbers, or a numeric numpy array"
+        )
+    if dtype is not None:
+        arr = np.asarray(arr, dtype=dtype)
+    return np.asarray(arr)
+
+
+class _HookHandle:
+    """Returned by `register_hook`; `.remove()` takes the hook off again."""
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    """An n-d array (numpy inside) that records the ops applied to it when it requires grad.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: a numpy array keeps its dtype
+    and shares its memory (like `np.asarray`); Python numbers and nested lists
+    become the default float dtype (`set_default_dtype`), bools stay bool. Only
+    float tensors can require grad.
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "_extra", "__weakref__")
+    __array_ufunc__ = None  # numpy defers `ndarray op Tensor` to our reflected methods
+    __hash__ = object.__hash__  # == is elementwise, so hashing is by identity
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = _array_of(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require grad, this one is {arr.dtype}; "
+                "pass dtype=np.float32 (or float64), or call .astype(np.float32) first"
+            )
+        self._data = arr
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx: Function | None = None
+        self._version: list[int] | None = None
+        self._extra: dict | None = None
+
+    # ---- the array and its metadata -------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The numpy array; read-only while a graph that has not run backward yet holds this tensor."""
+        d = self._data
+        if type(d) is not _ndarray:
+            d = self._data = np.asarray(d)
+        if self._held_by_graph():
+            d = d.view()
+            d.flags.writeable = False
+        return d
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = np.asarray(value._data if isinstance(value, Tensor) else value)
+        version_box(self)[0] = mode.count_write()
+
+    def inplace_data(self) -> np.ndarray:
+        """The array itself, for in-place numpy updates outside the graph (optimizers, initializers).
+
+        Counts as a write: a live graph that saved this tensor refuses backward afterwards.
+        """
+        d = self._data
+        if type(d) is not _ndarray:
+            d = self._data = np.asarray(d)
+        version_box(self)[0] = mode.count_write()
+        return d
+
+    def _held_by_graph(self) -> bool:
+        if self._ctx is not None:
+            return self._ctx.inputs is not None
+        savers = self._extra.get("savers") if self._extra else None
+        if not savers:
+            return False
+        for ref in savers:
+            node = ref()
+            if node is not None and node.inputs is not None:
+                return True
+        return False
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self._data.size)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The graph node (a Function instance) that made this tensor, or None for a leaf."""
+        return self._ctx
+
+    @property
+    def name(self) -> str | None:
+        """An optional label shown in graph pictures and gradient-check reports."""
+        return self._extra.get("name") if self._extra else None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if self._extra is None:
+            self._extra = {}
+        self._extra["name"] = value
+
+    def item(self) -> float | int | bool:
+        """The single value as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(f"item: only a one-element tensor can become a number, this one has shape {self.shape}")
+        return self._data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shares memory, like `.data`)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory and the in-place version counter)."""
+        t = _make(self._data, False, None)
+        t._version = version_box(self)
+        return t
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to `dtype`; differentiable between float dtypes."""
+        dt = np.dtype(dtype)
+        if dt == self._data.dtype:
+            return self
+        if dt.kind != "f" or self._data.dtype.kind != "f":
+            return _make(self._data.astype(dt), False, None)
+        return P.Cast.apply(self, dtype=dt)
+
+    # ---- autograd -------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (pass `grad` unless self has one element)."""
+        from tinygrad_notes.autograd import backward
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it will never get one")
+        if self._ctx is not None:
+            extra = self._ctx.extra
+            if extra is None:
+                extra = self._ctx.extra = {}
+            extra["retained"] = weakref.ref(self)
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> _HookHandle:
+        """Call `fn(grad)` when this tensor's gradient is computed; a returned Tensor replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach a hook")
+        if self._ctx is None:
+            if self._extra is None:
+                self._extra = {}
+            hooks = self._extra.setdefault("hooks", [])
+        else:
+            if self._ctx.extra is None:
+                self._ctx.extra = {}
+            hooks = self._ctx.extra.setdefault("hooks", [])
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    # ---- Python protocol ------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="Tensor(", threshold=64)
+        extra = f", dtype={self._data.dtype}"
+        if self._ctx is not None:
+            from tinygrad_notes.function import op_name
+
+            extra += f", grad_fn=<{op_name(self._ctx)}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use (t == x).all() style "
+                "reductions on .data, or .item() for one element"
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self._data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    # ---- arithmetic (broadcasting like numpy) ---------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return P.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return P.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return P.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return P.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return P.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return P.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return P.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return P.Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return P.Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return P.Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return P.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return P.MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return P.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def add(self, other: Any) -> Tensor:
+        """self + other."""
+        return P.Add.apply(self, other)
+
+    def sub(self, other: Any) -> Tensor:
+        """self - other."""
+        return P.Sub.apply(self, other)
+
+    def mul(self, other: Any) -> Tensor:
+        """self * other."""
+        return P.Mul.apply(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        """self / other."""
+        return P.Div.apply(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent (a number or a Tensor; both base and exponent get gradients)."""
+        return P.Pow.apply(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other with numpy's rules (1-D vectors, batched N-D with broadcast batch dims)."""
+        return P.MatMul.apply(self, other)
+
+    def neg(self) -> Tensor:
+        """-self."""
+        return P.Neg.apply(self)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max; at ties the gradient is split evenly."""
+        return P.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min; at ties the gradient is split evenly."""
+        return P.Minimum.apply(self, other)
+
+    # ---- comparisons: not differentiable, return bool tensors ------------------------------
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        o = other._data if isinstance(other, Tensor) else other
+        try:
+            return _make(ufunc(self._data, o), False, None)
+        except ValueError as err:
+            from tinygrad_notes.errors import ShapeError, broadcast_message
+
+            raise ShapeError(broadcast_message(ufunc.__name__, [self.shape, np.shape(o)])) from err
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    # ---- in-place: allowed where no graph needs recording ---------------------------------
+    def _inplace(self, ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
+        other_requires = isinstance(other, Tensor) and other.requires_grad
+        if mode.grad_enabled and (self.requires_grad or other_requires):
+            raise RuntimeError(
+                f"'{symbol}=' cannot be recorded for backward on a tensor that requires grad "
+                f"(shape {self.shape}): write `x = x {symbol} y` instead, or do it inside "
+                "`with no_grad():` as an optimizer step does"
+            )
+        o = other._data if isinstance(other, Tensor) else other
+        d = self.inplace_data()
+        try:
+            ufunc(d, o, out=d, casting="same_kind")
+        except (ValueError, TypeError) as err:
+            from tinygrad_notes.errors import ShapeError
+
+            raise ShapeError(
+                f"'{symbol}=': cannot write the result of shapes {self.shape} and {np.shape(o)} "
+                f"(dtypes {self.dtype} and {np.asarray(o).dtype}) into this tensor of shape {self.shape}: {err}"
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, other, "+")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, other, "-")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other, "*")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, other, "/")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if mode.grad_enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            raise RuntimeError(
+                f"setitem: assigning into a tensor that requires grad (shape {self.shape}) cannot be recorded "
+                "for backward; build the new tensor with where()/concatenate(), or assign inside `with no_grad():`"
+            )
+        v = value._data if isinstance(value, Tensor) else value
+        d = self.inplace_data()
+        try:
+            d[_index(index)] = v
+        except (ValueError, IndexError) as err:
+            from tinygrad_notes.errors import ShapeError
+
+            raise ShapeError(f"setitem: cannot assign a value of shape {np.shape(v)} at index {index!r} "
+                             f"of a tensor of shape {self.shape}: {err}") from None
+
+    # ---- elementwise unary ----------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e ** self."""
+        return P.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        """Natural log (positive inputs)."""
+        return P.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root (non-negative inputs)."""
+        return P.Sqrt.apply(self)
+
+    def square(self) -> Tensor:
+        """self * self."""
+        return P.Mul.apply(self, self)
+
+    def abs(self) -> Tensor:
+        """|self|; the gradient at 0 is 0."""
+        return P.Abs.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 elementwise; not differentiable (a constant)."""
+        return _make(np.sign(self._data), False, None)
+
+    def sin(self) -> Tensor:
+        """Sine."""
+        return P.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """Cosine."""
+        return P.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return P.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e ** -self), computed without overflow."""
+        return P.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        """max(self, 0); the gradient at 0 is 0."""
+        return P.Relu.apply(self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """self where positive, slope * self elsewhere."""
+        return where(self > 0, self, self * slope)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
+        """Clamp into [lo, hi] (either may be None); the gradient is 1 inside, 0 outside."""
+        return P.Clip.apply(self, lo=lo, hi=hi)
+
+    # ---- reductions -----------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over `axis` (None, int, negative int or tuple)."""
+        return P.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over `axis`."""
+        return self.sum(axis, keepdims) / _count(self, axis, "mean")
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Max over `axis`; at ties the gradient is split evenly among the maxima."""
+        return P.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Min over `axis`; at ties the gradient is split evenly among the minima."""
+        return -P.Max.apply(-self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Variance over `axis`: sum((x - mean)^2) / (n - ddof)."""
+        n = _count(self, axis, "var")
+        if n - ddof <= 0:
+            raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s) along axis={axis!r}")
+        d = self - self.mean(axis, keepdims=True)
+        return (d * d).sum(axis, keepdims) / (n - ddof)
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Standard deviation over `axis`: sqrt(var)."""
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(self))) over `axis`, shifted by the max so it never overflows."""
+        m = self._data.max(axis=axis, keepdims=True) if self.size else np.zeros(())
+        m = np.where(np.isfinite(m), m, 0)
+        out = (self - m).exp().sum(axis, keepdims=True).log() + m
+        if keepdims:
+            return out
+        return out.reshape(()) if axis is None else out.squeeze(axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the max along `axis` (not differentiable)."""
+        return _make(np.argmax(self._data, axis=axis, keepdims=keepdims), False, None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the min along `axis` (not differentiable)."""
+        return _make(np.argmin(self._data, axis=axis, keepdims=keepdims), False, None)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x - max) / sum(exp(x - max)) along `axis`: stable for any magnitude."""
+        e = (self - self._data.max(axis=axis, keepdims=True)).exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along `axis`: stable, and exact where softmax underflows."""
+        return self - self.logsumexp(axis, keepdims=True)
+
+    # ---- movement -------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data in a new shape; one size may be -1."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if shape == self._data.shape:
+            return self
+        return P.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (reverse them when none are given), like numpy."""
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return P.Transpose.apply(self, axes=axes or None)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """Permute the axes into the given order."""
+        return self.transpose(*axes)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+        """The axes reversed."""
+        return P.Transpose.apply(self, axes=None)
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        """Exchange two axes."""
+        order = list(range(self.ndim))
+        order[a], order[b] = order[b], order[a]
+        return P.Transpose.apply(self, axes=tuple(order))
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Repeat along size-1 (or new leading) axes to `shape`, like numpy; the gradient sums back."""
+        shape = tuple(shape)
+        return self if shape == self.shape else P.BroadcastTo.apply(self, shape=shape)
+
+    def expand(self, *shape: Any) -> Tensor:
+        """`broadcast_to` with PyTorch's spelling: -1 keeps a size."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+        return self.broadcast_to(shape)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop size-1 axes (all, or the ones named)."""
+        from tinygrad_notes.errors import ShapeError, normalize_axes
+
+        axes = normalize_axes("squeeze", axis, self.ndim)
+        if axes is None:
+            axes = tuple(i for i, s in enumerate(self.shape) if s == 1)
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ShapeError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (tensor shape {self.shape})")
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at `axis` (numpy's expand_dims)."""
+        from tinygrad_notes.errors import ShapeError
+
+        n = self.ndim + 1
+        if not -n <= axis < n:
+            raise ShapeError(f"unsqueeze: axis {axis} is out of range for a result with {n} dimensions")
+        axis %= n
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    expand_dims = unsqueeze
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Merge axes start_axis..end_axis into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_axis % self.ndim, end_axis % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """numpy indexing: ints, slices with steps, None, Ellipsis, bool masks, integer arrays."""
+        return P.GetItem.apply(self, index=_index(index))
+
+    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+        """numpy's split: into N equal parts, or at the given indices along `axis`."""
+        from tinygrad_notes.errors import ShapeError, normalize_axes
+
+        (ax,) = normalize_axes("split", axis, self.ndim)  # type: ignore[misc]
+        size = self.shape[ax]
+        if isinstance(indices_or_sections, (int, np.integer)):
+            n = int(indices_or_sections)
+            if n <= 0 or size % n:
+                raise ShapeError(
+                    f"split: axis {ax} of size {size} cannot be split into {n} equal parts; "
+                    "pass a list of split indices instead"
+                )
+            bounds = [i * (size // n) for i in range(n + 1)]
+        else:
+            bounds = [0, *[int(i) for i in indices_or_sections], size]
+        lead = (slice(None),) * ax
+        return [self[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
+        """Constant padding with numpy's `pad_width` forms (int, (before, after), per-axis pairs)."""
+        return P.Pad.apply(self, pad_width=pad_width, constant_values=constant_values)
+
+
+def _count(t: Tensor, axis: Any, op: str) -> int:
+    """How many elements a reduction over `axis` combines."""
+    from tinygrad_notes.errors import normalize_axes
+
+    axes = normalize_axes(op, axis, t.ndim)
+    if axes is None:
+        return t.size
+    n = 1
+    for a in axes:
+        n *= t.shape[a]
+    return n
+
+
+def _index(index: Any) -> Any:
+    """An index with Tensors and lists turned into numpy arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        return i._data
+    if isinstance(i, list):
+        return np.asarray(i)
+    return i
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """a where condition is true, b elsewhere (broadcasting); gradients flow to the chosen side."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    return P.Where.apply(cond.astype(bool, copy=False), a, b)
+
+
+from tinygrad_notes import primitives as P  # noqa: E402  (primitives need Tensor defined first)

@@ -1,0 +1,1 @@
+"""viz: graphviz pictures of computation graphs, and training plots."""
