@@ -23,7 +23,7 @@ MAX_DETAILS = 5  # failing samples whose full report is printed after the table
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand; returns the exit code."""
     parser = argparse.ArgumentParser(prog="tinygrad-notes", description="tinygrad_notes from the command line")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", title="commands")
     commands.required = True
     _add_gradcheck(commands)
     args = parser.parse_args(argv)

@@ -394,7 +394,7 @@ def _check(call: Callable[[], Tensor], leaves: list[Tensor], labels: list[str], 
                          "match a real call (values computed outside the graph from the inputs)")
     if fast:
         notes.append(f"fast check: {probes} random projections v.J.u per input (seed {seed}) instead of every "
-                     "component" + (" ; inputs with a failed probe were then checked component by component"
+                     "component" + ("; inputs with a failed probe were then checked component by component"
                                     if fallback else "; run the full check (fast=False) to find the components"))
     rel = _global_relative_error(entries)
     passed = all(e.passed for e in entries)

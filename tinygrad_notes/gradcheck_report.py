@@ -173,10 +173,10 @@ class GradcheckReport:
         lines += _table(rows, indent="  ")
         for e in self.entries:
             shown = [c for c in e.worst if c.status != "ok"] if e.passed else e.worst
-            if e.probes and (not e.passed or not e.worst):
+            if e.probes and not e.passed:
                 lines.append(f"  {e.name}: {len(e.probes)} random probes v.J.u, "
                              f"{sum(not p.passed for p in e.probes)} failed")
-                probe_rows = [["probe", "analytical", "numerical", "difference", "tolerance", ""]]
+                probe_rows = [["probe", "analytical", "numerical", "difference", "tolerance", "status"]]
                 for i, p in enumerate(e.probes):
                     probe_rows.append([str(i), f"{p.analytical:.8g}", f"{p.numerical:.8g}", f"{p.difference:.2e}",
                                        f"{p.tolerance:.1e}", "ok" if p.passed else "FAIL"])
