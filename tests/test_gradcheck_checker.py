@@ -111,9 +111,9 @@ def test_a_wrong_jacobian_entry_is_named_by_output_and_input_index() -> None:
 
 
 # ---- tolerances -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("n", [16, 16384])
+@pytest.mark.parametrize("n", [16, 4096])
 def test_the_component_test_does_not_loosen_with_size(n: int) -> None:
-    """The same 1% error in one component fails at 16 and at 16,384 components."""
+    """The same 1% error in one component fails at 16 and at 4,096 components."""
 
     class ScaledOne(Function):
         def forward(ctx, x):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.gradcheck import _check
+from tinygrad_notes.gradcheck_core import Settings, run_check
 from tinygrad_notes.gradcheck_report import GradcheckReport
 from tinygrad_notes.tensor import Tensor
 
@@ -123,8 +123,8 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
         elif dropout == "off":
             notes.append("dropout='off' asked, but the model has no eval(): it ran as it is")
         offsets = np.cumsum([0] + [t.size for _, t in params])[:-1]
-        report = _check(cost, [t for _, t in params], [n for n, _ in params],
-                        title=f"gradcheck_model of {type(model).__name__}", order=1, offsets=list(offsets), **options)
+        report = run_check(cost, [t for _, t in params], [n for n, _ in params], Settings(**options),
+                           title=f"gradcheck_model of {type(model).__name__}", order=1, offsets=list(offsets))
     finally:
         for (_, t), arr in zip(params, originals):
             t.data = arr
