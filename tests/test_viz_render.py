@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import viz
-from tinygrad_notes import Tensor
+from tinygrad_notes import Tensor, name_scope
+from viz.dot import escape
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = ['<b>bold</b>', 'a & b', 'say "hi"', "it's", "back\\slash\\", "port:colon", "{rec|ord}", "two\nlines"]
@@ -49,6 +50,25 @@ def test_render_svg_keeps_every_hostile_label_and_adds_no_phantom_node(tmp_path)
     two = next(texts for cls, texts in nodes if texts[0] == "two")
     assert two[1] == "lines"  # the newline became a line break
     assert (tmp_path / "hostile.dot").read_text() == graph.source
+
+
+def test_escape_is_the_one_place_labels_are_made_safe():
+    assert escape('a<b>&"c"\'') == "a&lt;b&gt;&amp;&quot;c&quot;&#39;"
+    assert escape("one\ntwo\r\nthree") == 'one<BR ALIGN="LEFT"/>two<BR ALIGN="LEFT"/>three'
+    assert escape("tab\there\x00\x1b") == "tab here"  # control characters cannot be written to DOT
+    assert escape("lone \ud800 surrogate") == "lone ? surrogate"
+    assert escape("trailing backslash\\") == "trailing backslash\\"  # plain text in an HTML label
+    assert escape("plain text: fine") == "plain text: fine"
+
+
+def test_module_names_are_escaped_in_cluster_titles(tmp_path):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with name_scope('enc<0> & "dec"'):
+        y = (x * 2.0).sum()
+    path = viz.render(viz.draw_graph(y, legend=False), tmp_path / "scoped.svg")
+    root = ET.parse(path).getroot()
+    clusters = [g for g in root.iter(f"{SVG}g") if g.get("class", "").split()[:1] == ["cluster"]]
+    assert [[t.text for t in g.iter(f"{SVG}text")] for g in clusters] == [['enc<0> & "dec"']]
 
 
 def test_render_png_and_pdf_are_real_files(tmp_path):

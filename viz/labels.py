@@ -76,8 +76,14 @@ def cut(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def fmt_index(index: Any) -> str:
+    """A numpy index as it was written: `[:, 1:3]`, `[0, 2]`, `[bool array (3, 4)]`."""
+    items = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join("None" if v is None else fmt_attr(v) for v in items) + "]"
+
+
 def fmt_attr(value: Any) -> str:
-    """An op attribute as short text: numbers, shapes, dtypes, numpy indexes (slices, masks, index arrays)."""
+    """An op attribute as short text: numbers, shapes, dtypes, slices, arrays."""
     if isinstance(value, np.ndarray):
         if value.size <= 6 and value.dtype.kind != "b":
             return fmt_array(value)
@@ -87,8 +93,6 @@ def fmt_attr(value: Any) -> str:
         return ":".join(parts[:2]) + (f":{parts[2]}" if value.step is not None else "")
     if value is Ellipsis:
         return "..."
-    if isinstance(value, tuple) and any(isinstance(v, (slice, np.ndarray)) or v is Ellipsis for v in value):
-        return "[" + ", ".join("None" if v is None else fmt_attr(v) for v in value) + "]"
     if isinstance(value, (float, np.floating)):
         return fmt_number(value)
     if isinstance(value, np.dtype):
@@ -136,7 +140,8 @@ class Labeler:
         for key, value in (node.obj.attrs or {}).items():
             if value is None or value is False:  # unset options (axis=None, keepdims=False) say nothing
                 continue
-            rows.append(Row(cut(f"{key}={fmt_attr(value)}"), small=True))
+            text = fmt_index(value) if key == "index" else fmt_attr(value)
+            rows.append(Row(cut(f"{key}={text}"), small=True))
         if i in self.problems.nan_origin:
             rows.append(Row("NaN/Inf appears here", bold=True, color=style.PROBLEM_COLOR))
         if i in self.problems.failed_input:

@@ -75,17 +75,25 @@ class Problems:
                     if bad != (0, 0):
                         self.bad_grad[i] = bad
         if self.bad_data:
-            inputs: dict[int, list[int]] = {}
-            output: dict[int, int] = {}
-            for src, dst, pos in self.graph.edges:
-                if pos < 0:
-                    output[src] = dst
-                else:
-                    inputs.setdefault(dst, []).append(src)
-            for op, out in output.items():
-                if out in self.bad_data and not any(i in self.bad_data for i in inputs.get(op, ())):
-                    if not any(nonfinite(nodes[i].obj) != (0, 0) for i in inputs.get(op, ())):
-                        self.nan_origin.add(op)
+            self._find_origins()
+
+    def _find_origins(self) -> None:
+        """The ops whose output is not finite although none of their inputs (tensors or constants) is."""
+        nodes = self.graph.nodes
+
+        def bad(i: int) -> bool:
+            return i in self.bad_data or (not isinstance(nodes[i].obj, Tensor) and nonfinite(nodes[i].obj) != (0, 0))
+
+        inputs: dict[int, list[int]] = {}
+        output: dict[int, int] = {}
+        for src, dst, pos in self.graph.edges:
+            if pos < 0:
+                output[src] = dst
+            else:
+                inputs.setdefault(dst, []).append(src)
+        for op, out in output.items():
+            if out in self.bad_data and not any(bad(i) for i in inputs.get(op, ())):
+                self.nan_origin.add(op)
 
     def _overlay(self, entries: list[Any]) -> None:
         if not entries:

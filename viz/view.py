@@ -6,12 +6,13 @@ previous one did not fit:
 
 1. modules: every node recorded under a `name_scope` becomes part of one node per
    module, at the finest depth of the dotted names that fits (`layers.0`, then `layers`);
-2. folding along the spine: the nodes every path from the output must cross
-   (the dominators of the inputs: each layer's output in a deep net, each block's
-   in a residual net) are the spine; the middle of the spine, with everything
-   hanging off it (weights, constants, skip branches), becomes one "folded" node,
-   keeping a few layers visible at each end;
-3. cutting: only the units nearest the output are kept; a note node stands for the rest.
+2. folding chains: the nodes every path from the output must cross (dominators:
+   each layer's output in a deep net, each block's output in a residual net) form
+   chains; the middle of the longest chain, with everything hanging off it
+   (weights, constants, skip branches), becomes one "folded" node, keeping as many
+   steps visible at each end as the budget allows;
+3. cutting: only the units nearest the output are kept; a note node stands for the rest
+   (a wide fan-in, such as a sum of hundreds of terms, is no chain to fold).
 
 Every step that happens is described in `View.notes`, which the picture shows.
 """
