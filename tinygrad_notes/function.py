@@ -198,7 +198,7 @@ def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> No
         bad = "NaN" if np.any(np.isnan(arr)) else "Inf"
         stack = ctx.extra["stack"] if ctx is not None and ctx.extra else user_stack()
         raise FloatingPointError(
-            f"detect_anomaly: {where} of {cls.__name__} produced {bad} "
+            f"detect_anomaly: {where} of {op_name(cls)} produced {bad} "
             f"(shape {np.shape(arr)}). The op was created at:\n" + "".join(stack)
         )
 

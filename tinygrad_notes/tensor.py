@@ -508,7 +508,8 @@ class Tensor:
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis`."""
-        return self.sum(axis, keepdims) / _count(self, axis, "mean")
+        n = _count(self, axis, "mean")
+        return self.sum(axis, keepdims) / n
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Max over `axis`; at ties the gradient is split evenly among the maxima."""
@@ -516,6 +517,7 @@ class Tensor:
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Min over `axis`; at ties the gradient is split evenly among the minima."""
+        _count(self, axis, "min")  # validates axis under this op's name
         return -P.Max.apply(-self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -532,6 +534,7 @@ class Tensor:
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(self))) over `axis`, shifted by the max so it never overflows."""
+        _count(self, axis, "logsumexp")
         m = self._data.max(axis=axis, keepdims=True) if self.size else np.zeros(())
         m = np.where(np.isfinite(m), m, 0)
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
@@ -549,11 +552,13 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x - max) / sum(exp(x - max)) along `axis`: stable for any magnitude."""
+        _count(self, axis, "softmax")
         e = (self - self._data.max(axis=axis, keepdims=True)).exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along `axis`: stable, and exact where softmax underflows."""
+        _count(self, axis, "log_softmax")
         return self - self.logsumexp(axis, keepdims=True)
 
     # ---- movement -------------------------------------------------------------------------
