@@ -319,3 +319,19 @@ def test_several_roots_and_top_to_bottom():
     assert {n.rows[0] for n in dot.with_class("output")} == {"a", "b"}
     assert len(dot.graph_nodes()) == 5 and "rankdir=TB" in source
     assert "{rank=same;" in source  # the legend sits in one row
+
+
+def test_graph_of_a_gradient_shares_the_forward_nodes():
+    from tinygrad_notes import grad
+
+    x = named([0.5, -1.0], "x")
+    o = x.tanh()
+    o.name = "o"
+    (g,) = grad(o.sum(), x, create_graph=True)  # the backward was recorded: g * (1 - y * y), y = tanh(x)
+    g.name = "dx"
+    dot = parse(viz.draw_graph([o, g]).source)
+    assert [n.rows[0] for n in dot.with_class("op")].count("tanh") == 1  # tanh's output is one node...
+    consumers = [b for a, b, _ in dot.graph_edges() if a == dot.named("o").id]
+    assert len(consumers) == 2 and consumers[0] == consumers[1]  # ...read twice by the backward's y * y
+    assert dot.nodes[consumers[0]].rows[0] == "mul"
+    assert {n.rows[0] for n in dot.with_class("output")} == {"o", "dx"}

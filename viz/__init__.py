@@ -1,8 +1,16 @@
 """viz: graphviz pictures of computation graphs, and training plots.
 
 `draw_graph(loss)` returns a `graphviz.Digraph` (shown inline in Jupyter);
-`render(graph, "graph.svg")` writes it. The plots need matplotlib, which is
-imported only when a plot is asked for.
+`render(graph, "graph.svg")` writes it. Values and gradients together, micrograd
+style:
+
+    viz.retain_grads(loss)              # keep the gradients of intermediate tensors too
+    loss.backward(retain_graph=True)    # keep the graph, so it can still be drawn
+    viz.render(viz.draw_graph(loss, model), "graph.svg")
+
+The plots (learning curves, gradient norms per layer, learning-rate schedules,
+EWMA smoothing, decision boundaries) need matplotlib, imported only when a plot
+is asked for.
 """
 
 from viz.diagnose import diagnose, explain

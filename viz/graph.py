@@ -47,9 +47,6 @@ class ComputationGraph:
         self.edges: list[tuple[int, int, int]] = []
         self.roots: list[int] = []
 
-    def count(self, kind: str) -> int:
-        return sum(1 for n in self.nodes if n.kind == kind)
-
 
 def as_roots(root: Any, where: str = "draw_graph") -> list[Tensor]:
     """One tensor or several, as a list (the output nodes of the picture)."""

@@ -154,7 +154,7 @@ class Labeler:
         rows: list[Row] = []
         name = node.name if node.name is not None else "output" if node.kind == OUTPUT else None
         if name is not None:
-            rows.append(Row(name, bold=True))
+            rows.append(Row(cut(name, 80), bold=True))
         if not isinstance(obj, Tensor):  # a number or array passed to an op
             a = np.asarray(obj)
             if a.size <= max(self.limit, 1) or a.ndim == 0:

@@ -88,9 +88,8 @@ def build_view(graph: ComputationGraph, collapse: bool | int = False, max_nodes:
     if budget is not None and len(units) > max_nodes:
         if depth is None and any(n.scope is not None for n in graph.nodes):
             units, unit_of, depth = _collapse_to_fit(graph, budget)
-            if depth is not None:
-                n_modules = sum(1 for u in units if u.kind == MODULE)
-                notes.append(f"{n_modules} module(s) collapsed to one node each (dotted names cut at depth {depth})")
+            n_modules = sum(1 for u in units if u.kind == MODULE)
+            notes.append(f"{n_modules} module(s) collapsed to one node each (dotted names cut at depth {depth})")
         for _ in range(MAX_FOLD_PASSES):
             if len(units) <= budget:
                 break
