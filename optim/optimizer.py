@@ -36,7 +36,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors (e.g. [W, b] or "
                             "model.parameters()), not a single Tensor; wrap it in a list")
-        if hasattr(params, "parameters") and not hasattr(params, "__iter__"):
+        if hasattr(params, "parameters"):
             raise TypeError(f"{self._name}: got a {type(params).__name__}; pass model.parameters() "
                             "(or a list of param groups), not the model itself")
         items = list(params)
@@ -202,6 +202,8 @@ class Optimizer:
                 raise ValueError(f"{name}: the checkpoint has state for parameter {i}, but there are only "
                                  f"{len(params)} parameters")
             new_state[params[i]] = self._restore_entry(name, i, params[i], dict(entry))
+        for g_index, (group, options) in enumerate(zip(self.param_groups, new_options)):
+            self.check_options({**group, **options}, f"param group {g_index} of the checkpoint")
         for group, options in zip(self.param_groups, new_options):
             group.update(options)
         self.state = new_state
@@ -237,13 +239,13 @@ def _plain(value: Any) -> Any:
 
 
 def _like(value: Any, default: Any) -> Any:
-    """A loaded option back in the Python type of its default (a 0-d array from .npz becomes a number)."""
+    """A loaded option back in the Python type of its default (.npz turns numbers into 0-d arrays)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()  # a 0-d array becomes a number, a 1-d one a list
     if isinstance(default, tuple):
-        return tuple(float(v) for v in np.asarray(value).ravel())
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
+        return tuple(float(v) for v in value)
     if isinstance(default, bool):
         return bool(value)
-    if isinstance(default, (int, float)) and isinstance(value, (int, float, np.number)):
-        return type(default)(value) if not isinstance(default, int) or float(value).is_integer() else float(value)
+    if isinstance(default, float):
+        return float(value)
     return value

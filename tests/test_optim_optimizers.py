@@ -202,6 +202,8 @@ class TwoLayers:
 
 def test_accepts_model_parameters_and_param_groups_with_their_own_options():
     model = TwoLayers()
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        optim.SGD(model, lr=0.1)
     opt = optim.SGD(model.parameters(), lr=0.1)
     assert [p is q for p, q in zip(opt.param_groups[0]["params"], [model.W, model.b])] == [True, True]
     opt = optim.SGD([{"params": [model.W]}, {"params": [model.b], "lr": 1.0, "momentum": 0.5}], lr=0.1)
