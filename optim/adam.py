@@ -39,7 +39,7 @@ class Adam(Optimizer):
                tmp: np.ndarray) -> None:
         wd = group["weight_decay"]
         if wd:
-            decayed = self._tmp(w, 1)  # a second scratch: tmp is needed while dW + λW is in use
+            decayed = self.scratch(w, 1)  # a second scratch: tmp is needed while dW + λW is in use
             np.multiply(w, wd, out=decayed)  # dW + λW
             decayed += g
             g = decayed

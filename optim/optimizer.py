@@ -120,7 +120,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = self.init_state(w, group)
                     state["step"] += 1
-                    self.update(w, g, state, group, self._tmp(w, 0))
+                    self.update(w, g, state, group, self.scratch(w, 0))
         return loss
 
     def init_state(self, w: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +135,7 @@ class Optimizer:
         """Write the new value of one parameter into `w` (in place); subclasses define it."""
         raise NotImplementedError(f"{self._name} must define update(w, g, state, group, tmp)")
 
-    def _tmp(self, w: np.ndarray, slot: int) -> np.ndarray:
+    def scratch(self, w: np.ndarray, slot: int) -> np.ndarray:
         """A scratch array shaped like `w`: a view of a buffer kept across steps, so a step allocates no array."""
         key = (w.dtype, slot)
         buf = self._scratch.get(key)

@@ -36,7 +36,7 @@ class RMSprop(Optimizer):
                tmp: np.ndarray) -> None:
         lr, beta, eps, wd = group["lr"], group["beta"], group["eps"], group["weight_decay"]
         if wd:
-            decayed = self._tmp(w, 1)  # a second scratch: tmp is needed while dW + λW is in use
+            decayed = self.scratch(w, 1)  # a second scratch: tmp is needed while dW + λW is in use
             np.multiply(w, wd, out=decayed)  # dW + λW
             decayed += g
             g = decayed
