@@ -1,60 +1,11 @@
-"""Optimizer and scheduler checkpoints: through a real .npz file, training resumes bit-identically."""
-
-from pathlib import Path
+"""Optimizer and scheduler checkpoints: through a real file (nn.save / nn.load), training resumes bit-identically."""
 
 import numpy as np
 import pytest
 
+import nn
 import optim
 from tinygrad_notes import ShapeError, Tensor
-
-
-# ---- a checkpoint file: nested dicts and lists flattened into an .npz, read back without pickle ----------
-def save_npz(tree, path: Path) -> None:
-    flat = {}
-
-    def walk(node, key):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, f"{key}/{k}" if key else str(k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{key}/#{i}")
-        else:
-            flat[key] = np.asarray(node)
-
-    walk(tree, "")
-    np.savez(path, **flat)
-
-
-def load_npz(path: Path):
-    tree: dict = {}
-    with np.load(path, allow_pickle=False) as f:
-        for key in f.files:
-            parts = key.split("/")
-            node = tree
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = f[key]
-
-    def lists(node):
-        if not isinstance(node, dict):
-            return node
-        if node and all(k.startswith("#") for k in node):
-            return [lists(node[f"#{i}"]) for i in range(len(node))]
-        return {k: lists(v) for k, v in node.items()}
-
-    return lists(tree)
-
-
-def storable(node) -> bool:
-    """Only what a checkpoint file holds: str-keyed dicts, lists, arrays, numbers, strings, bools."""
-    if isinstance(node, dict):
-        return all(isinstance(k, str) and storable(v) for k, v in node.items())
-    if isinstance(node, list):
-        return all(storable(v) for v in node)
-    return isinstance(node, (np.ndarray, int, float, str, bool))
-
 
 # ---- resuming ----------------------------------------------------------------------------------------------
 RNG = np.random.default_rng(3)
@@ -105,11 +56,10 @@ def test_resuming_from_a_checkpoint_file_is_bit_identical(kind, tmp_path):
     train(first_half, opt, sched, range(n // 2))
     checkpoint = {"params": [p.data for p in first_half], "optimizer": opt.state_dict(),
                   "scheduler": sched.state_dict()}
-    assert storable(checkpoint)
-    save_npz(checkpoint, tmp_path / "checkpoint.npz")
+    nn.save(checkpoint, tmp_path / "checkpoint.npz")
     del opt, sched, first_half
 
-    loaded = load_npz(tmp_path / "checkpoint.npz")
+    loaded = nn.load(tmp_path / "checkpoint.npz")
     resumed = fresh_params(*loaded["params"])
     opt, sched = make(kind, resumed)
     opt.load_state_dict(loaded["optimizer"])
@@ -159,9 +109,60 @@ def test_schedulers_state_round_trips_through_the_file(tmp_path):
     sched = optim.StepDecay(opt, step_size=2, gamma=0.5)
     for _ in range(5):
         sched.step()
-    save_npz(sched.state_dict(), tmp_path / "sched.npz")
+    nn.save(sched, tmp_path / "sched.npz")  # anything with state_dict()
     opt2 = optim.SGD([Tensor(np.zeros(3), requires_grad=True)], lr=0.2)
     sched2 = optim.StepDecay(opt2, step_size=7, gamma=0.9)
-    sched2.load_state_dict(load_npz(tmp_path / "sched.npz"))
+    sched2.load_state_dict(nn.load(tmp_path / "sched.npz"))
     assert (sched2.epoch, sched2.step_size, sched2.gamma) == (5, 2, 0.5)
     assert sched2.get_last_lr() == sched.get_last_lr() == [0.2 * 0.5**2]
+
+
+def test_loading_accepts_what_an_npz_gives_back_numbers_as_0d_arrays_and_lists_as_arrays(tmp_path):
+    # A checkpoint written with plain np.savez (flattened keys) holds every number as a 0-d array.
+    params = fresh_params(W_START, B_START)
+    opt, sched = make("adam", params)
+    train(params, opt, sched, range(3))
+    sd = opt.state_dict()
+    flat = {"0/step": sd["state"]["0"]["step"], "0/V": sd["state"]["0"]["V"], "0/S": sd["state"]["0"]["S"]}
+    flat.update({f"g{i}/{k}": v for i, g in enumerate(sd["param_groups"]) for k, v in g.items()})
+    np.savez(tmp_path / "flat.npz", **flat)
+    with np.load(tmp_path / "flat.npz", allow_pickle=False) as f:
+        back = {k: f[k] for k in f.files}
+    rebuilt = {"state": {"0": {k: back[f"0/{k}"] for k in ("step", "V", "S")}},
+               "param_groups": [{k: back[f"g{i}/{k}"] for k in sd["param_groups"][i]} for i in range(2)]}
+    fresh = fresh_params(params[0].data, params[1].data)
+    opt2, _ = make("adam", fresh)
+    opt2.load_state_dict(rebuilt)
+    assert opt2.param_groups[0]["betas"] == (0.9, 0.999) and isinstance(opt2.param_groups[0]["lr"], float)
+    assert opt2.state[fresh[0]]["step"] == 3 and fresh[1] not in opt2.state
+
+
+def test_a_model_and_its_optimizer_resume_together_from_one_checkpoint(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 6)).astype(np.float32)
+    labels = rng.integers(3, size=64)
+
+    def model_and_optimizer():
+        model = nn.Sequential(nn.Linear(6, 16, generator=np.random.default_rng(1)), nn.ReLU(),
+                              nn.Linear(16, 3, generator=np.random.default_rng(2)))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def run(model, opt, steps):
+        for k in steps:
+            batch = slice(16 * (k % 4), 16 * (k % 4 + 1))
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(Tensor(X[batch])), labels[batch]).backward()
+            opt.step()
+
+    straight, opt = model_and_optimizer()
+    run(straight, opt, range(10))
+    half, opt = model_and_optimizer()
+    run(half, opt, range(5))
+    nn.save({"model": half, "optimizer": opt}, tmp_path / "run.ckpt")
+    resumed, opt = model_and_optimizer()
+    checkpoint = nn.load(tmp_path / "run.ckpt")
+    resumed.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["optimizer"])
+    run(resumed, opt, range(5, 10))
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nn
 import optim
 from tinygrad_notes import Tensor
 
@@ -77,40 +78,26 @@ def test_stops_after_patience_epochs_without_improvement_and_restores_the_best_w
     np.testing.assert_array_equal(W.data, [2.0, 2.0])
 
 
-class Model:
-    """A model with state_dict/load_state_dict, as an nn.Module has."""
-
-    def __init__(self) -> None:
-        self.W = Tensor(np.zeros(3), requires_grad=True)
-
-    def state_dict(self):
-        return {"W": self.W.data}
-
-    def load_state_dict(self, state):
-        self.W.data = np.array(state["W"])
-
-
 def test_early_stopping_on_a_model_that_overfits():
     # 40 features, 30 training examples: the dev cost falls, then rises as GD starts fitting the noise.
     rng = np.random.default_rng(0)
     w_true = rng.standard_normal(40) * (rng.random(40) < 0.2)
     X_train, X_dev = rng.standard_normal((30, 40)), rng.standard_normal((200, 40))
     y_train, y_dev = X_train @ w_true + rng.standard_normal(30), X_dev @ w_true + rng.standard_normal(200)
-    model = Model()
-    model.W = Tensor(np.zeros(40), requires_grad=True)
-    opt = optim.SGD([model.W], lr=0.05)
+    model = nn.Linear(40, 1, bias=False, init=lambda w, generator=None: w.inplace_data().fill(0), dtype=np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.05)
 
     def dev_cost():
-        return float(np.mean((X_dev @ model.W.data - y_dev) ** 2))
+        return float(np.mean((model(Tensor(X_dev)).data[:, 0] - y_dev) ** 2))
 
     stopper = optim.EarlyStopping(patience=10)
     costs = []
     for _ in range(400):
         opt.zero_grad()
-        ((Tensor(X_train) @ model.W - Tensor(y_train)) ** 2).mean().backward()
+        nn.functional.mse_loss(model(Tensor(X_train)), Tensor(y_train[:, None])).backward()
         opt.step()
         costs.append(dev_cost())
-        if stopper.step(costs[-1], model):
+        if stopper.step(costs[-1], model):  # an nn.Module: its state_dict is kept and loaded back
             break
     assert len(costs) == stopper.best_epoch + 11 < 400  # stopped 10 epochs after the best one
     assert stopper.best_cost == min(costs) and costs[-1] > stopper.best_cost
