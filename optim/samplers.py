@@ -19,10 +19,12 @@ class Sampler:
     """Draws one value per trial; `narrow(values)` returns a sampler over the region those values span."""
 
     def sample(self, rng: np.random.Generator) -> Any:
-        raise NotImplementedError
+        """One value, drawn with `rng`."""
+        raise NotImplementedError(f"{type(self).__name__} must define sample(rng)")
 
     def narrow(self, values: Sequence[Any], margin: float = 0.25) -> Sampler:
-        raise NotImplementedError
+        """A sampler over the region `values` (the best trials' values) span, widened by `margin` of it."""
+        raise NotImplementedError(f"{type(self).__name__} must define narrow(values, margin)")
 
 
 class _Interval(Sampler):
@@ -41,7 +43,8 @@ class _Interval(Sampler):
 
     def sample(self, rng: np.random.Generator) -> Any:
         a, b = sorted((self.to_u(self.low), self.to_u(self.high)))
-        return float(self.from_u(rng.uniform(a, b)))
+        x = float(self.from_u(rng.uniform(a, b)))
+        return min(max(x, self.low), self.high)  # 10^log10(x) may round a hair outside the bounds
 
     def narrow(self, values: Sequence[Any], margin: float = 0.25) -> Sampler:
         """The span of `values` on this sampler's scale, widened by `margin` of the span each side, within bounds."""
