@@ -149,12 +149,9 @@ def run_op(cls: type, args: tuple, attrs: dict | None = None) -> Tensor:
     ctx.waiting = 0
     t.requires_grad = True
     t._ctx = ctx
-    if needs[0] and args[0]._ctx is None:
-        _note_saved_leaf(args[0], ctx)
-    if len(needs) > 1:
-        for a, need in zip(args[1:], needs[1:]):
-            if need and a._ctx is None:
-                _note_saved_leaf(a, ctx)
+    for a, need in zip(args, needs):
+        if need and a._ctx is None:  # a leaf that requires grad: `.data` stays read-only while ctx lives
+            _note_saved_leaf(a, ctx)
     if cls.is_view and isinstance(args[0], Tensor):
         t._version = version_box(args[0])
     if cls.saves_output:
