@@ -26,12 +26,13 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         array = data.data if isinstance(data, Tensor) else data
-        super().__init__(array, requires_grad=requires_grad, dtype=dtype)
+        super().__init__(array, dtype=dtype)
         if self._data.dtype.kind != "f":
             raise TypeError(
                 f"Parameter: a parameter must be floating point, got dtype {self._data.dtype}; "
                 "pass dtype=np.float32 (or float64)"
             )
+        self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
