@@ -62,10 +62,19 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if not t.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad: it does not depend on any input")
     wanted: dict[Any, int] = {}
+    marked = []  # non-leaf inputs' nodes get an `extra` for the walk to stop at, removed afterwards
     for i, t in enumerate(ins):
         wanted[t._ctx if t._ctx is not None else id(t)] = i
-    found = _run(outs, [_root_grad(t, g, "grad") for t, g in zip(outs, gouts)], retain_graph, create_graph,
-                 accumulate=False, wanted=wanted)
+        if t._ctx is not None and t._ctx.extra is None:
+            t._ctx.extra = {}
+            marked.append(t._ctx)
+    try:
+        found = _run(outs, [_root_grad(t, g, "grad") for t, g in zip(outs, gouts)], retain_graph, create_graph,
+                     accumulate=False, wanted=wanted)
+    finally:
+        for node in marked:
+            if node.extra == {}:
+                node.extra = None
     result = []
     for i, t in enumerate(ins):
         g = found.get(i)
@@ -204,12 +213,9 @@ class _Walk:
                     continue
                 parent = inp._ctx
                 if gi is not None:
-                    if raw:
-                        if type(gi) is Tensor:
-                            gi = gi._data
-                        gd = gi
-                    else:
-                        gd = gi._data
+                    if raw and type(gi) is Tensor:
+                        gi = gi._data
+                    gd = gi if raw else gi._data
                     xd = inp._data
                     if not trusted and gd.shape != xd.shape:
                         _shape_error(node, gd, xd)
@@ -224,9 +230,8 @@ class _Walk:
                     parent.pending = gi if prev is None else prev + gi
                 elif parent is None:
                     continue
-                left = parent.waiting - 1
-                parent.waiting = left
-                if left == 0:
+                parent.waiting -= 1
+                if not parent.waiting:
                     ready.append(parent)
             if not retain:
                 node.inputs = None  # drop everything saved for backward, so intermediates are freed

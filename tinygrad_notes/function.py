@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import traceback
 import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,9 @@ from tinygrad_notes.errors import ShapeError, explain_numpy_error
 
 _ndarray = np.ndarray
 _generic = np.generic
+_numpy_value = (np.ndarray, np.generic)
 _new = object.__new__
+_NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
 
 
 class Function:
@@ -60,48 +64,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Tensor:
         """Run forward on the inputs' arrays; record a graph node when a gradient will be needed."""
-        # Unrolled for one and two inputs, calling forward without *args: this is every op's hot path.
-        ctx = _new(cls)
-        try:
-            if len(args) == 2:
-                a, b = args
-                if isinstance(a, Tensor):
-                    xa, ra = a._data, a.requires_grad
-                else:
-                    xa = a
-                    ra = False
-                if isinstance(b, Tensor):
-                    xb, rb = b._data, b.requires_grad
-                else:
-                    xb = b
-                    rb = False
-                out = cls.forward(ctx, xa, xb, **attrs) if attrs else cls.forward(ctx, xa, xb)
-                needs: Any = (ra, rb) if ra or rb else None
-            elif len(args) == 1 and isinstance(args[0], Tensor):
-                a = args[0]
-                out = cls.forward(ctx, a._data, **attrs) if attrs else cls.forward(ctx, a._data)
-                needs = (True,) if a.requires_grad else None
-            else:
-                arrays, flags = [], []
-                for a in args:
-                    tensor = isinstance(a, Tensor)
-                    arrays.append(a._data if tensor else a)
-                    flags.append(tensor and a.requires_grad)
-                out = cls.forward(ctx, *arrays, **attrs)
-                needs = tuple(flags) if any(flags) else None
-        except (ValueError, IndexError, TypeError) as err:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-            message = explain_numpy_error(cls, err, arrays, attrs)
-            if message is None:
-                raise
-            raise ShapeError(message) from None
-        if type(out) is not _ndarray and not isinstance(out, _generic):
-            out = np.asarray(out)
-        if needs is None or not mode.grad_enabled:
-            if mode.anomaly:
-                _check_finite(cls, out, "forward", None)
-            return _make(out, False, None)
-        return _record(cls, ctx, args, needs, attrs, out)
+        return run_op(cls, args, attrs)
 
     def output(ctx) -> Tensor:  # noqa: N805
         """The op's output as a Tensor of this node (needs `saves_output = True`), for second-order rules."""
@@ -122,12 +85,60 @@ class Function:
         return f"<{op_name(ctx)}>"
 
 
-def _record(cls: type, ctx: Function, args: tuple, needs: tuple, attrs: dict, out: Any) -> Tensor:
-    """Make `ctx` a graph node: its inputs, which of them need gradients, and its output tensor.
+def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tensor:
+    """`cls.apply(*args, **attrs)` without packing arguments: the hot path of every op.
 
-    `stamp` is the global write count when the node was made: backward refuses an
-    input (or a saved output) whose last in-place write came later.
+    Runs forward on the inputs' arrays. When grad mode is on and an input requires
+    grad, the Function instance becomes a graph node: its inputs, which of them need
+    gradients, and `stamp`, the global write count at this moment (backward refuses
+    an input, or a saved output, whose last in-place write came later).
     """
+    ctx = _new(cls)
+    try:
+        if len(args) == 2:  # unrolled for one and two inputs: most ops
+            a, b = args
+            ra = rb = False
+            if isinstance(a, Tensor):
+                ra = a.requires_grad
+                a = a._data
+            if isinstance(b, Tensor):
+                rb = b.requires_grad
+                b = b._data
+            out = cls.forward(ctx, a, b, **attrs) if attrs else cls.forward(ctx, a, b)
+            needs: Any = (ra, rb) if ra or rb else None
+        elif len(args) == 1 and isinstance(args[0], Tensor):
+            a = args[0]
+            out = cls.forward(ctx, a._data, **attrs) if attrs else cls.forward(ctx, a._data)
+            needs = (True,) if a.requires_grad else None
+        else:
+            arrays, flags = [], []
+            for a in args:
+                tensor = isinstance(a, Tensor)
+                arrays.append(a._data if tensor else a)
+                flags.append(tensor and a.requires_grad)
+            out = cls.forward(ctx, *arrays, **attrs)
+            needs = tuple(flags) if any(flags) else None
+    except (ValueError, IndexError, TypeError) as err:
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        message = explain_numpy_error(cls, err, arrays, attrs)
+        if message is None:
+            raise
+        raise ShapeError(message) from None
+    if not isinstance(out, _numpy_value):
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._version = None
+    t._extra = None
+    if needs is None or not mode.grad_enabled:
+        t.requires_grad = False
+        t._ctx = None
+        if mode.anomaly:
+            _check_finite(cls, out, "forward", None)
+        return t
+    t.requires_grad = True
+    t._ctx = ctx
     ctx.inputs = args
     ctx.needs_input_grad = needs
     ctx.stamp = mode.write_count
@@ -136,19 +147,14 @@ def _record(cls: type, ctx: Function, args: tuple, needs: tuple, attrs: dict, ou
     ctx.extra = None
     ctx.pending = None
     ctx.waiting = 0
+    # A leaf that requires grad keeps its `.data` read-only while this node lives.
     if needs[0] and args[0]._ctx is None:
         _note_saved_leaf(args[0], ctx)
-    if len(needs) > 1:
-        for a, need in zip(args[1:], needs[1:]):
-            if need and a._ctx is None:
-                _note_saved_leaf(a, ctx)
-    t = _new(Tensor)
-    t._data = out
-    t.grad = None
-    t.requires_grad = True
-    t._ctx = ctx
-    t._version = None
-    t._extra = None
+    if len(needs) == 2:
+        if needs[1] and args[1]._ctx is None:
+            _note_saved_leaf(args[1], ctx)
+    elif len(needs) > 2:
+        _note_saved_leaves(args, needs, ctx)
     if cls.is_view and isinstance(args[0], Tensor):
         t._version = version_box(args[0])
     if cls.saves_output:
@@ -164,6 +170,12 @@ def op_name(node_or_cls: Any) -> str:
     """The op's name as shown in errors, reports and graph pictures (`mul`, `matmul`, `MyOp`)."""
     cls = node_or_cls if isinstance(node_or_cls, type) else type(node_or_cls)
     return cls.__dict__.get("op_name") or cls.__name__
+
+
+def _note_saved_leaves(args: tuple, needs: tuple, ctx: Function) -> None:
+    for a, need in zip(args[1:], needs[1:]):
+        if need and a._ctx is None:
+            _note_saved_leaf(a, ctx)
 
 
 def _note_saved_leaf(leaf: Tensor, ctx: Function) -> None:
@@ -198,7 +210,7 @@ def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> No
         bad = "NaN" if np.any(np.isnan(arr)) else "Inf"
         stack = ctx.extra["stack"] if ctx is not None and ctx.extra else user_stack()
         raise FloatingPointError(
-            f"detect_anomaly: {where} of {cls.__name__} produced {bad} "
+            f"detect_anomaly: {where} of {op_name(cls)} produced {bad} "
             f"(shape {np.shape(arr)}). The op was created at:\n" + "".join(stack)
         )
 

@@ -4,10 +4,12 @@ Every other differentiable op is composed from these. A backward returns one
 gradient per input (None where `ctx.needs_input_grad` says none is wanted);
 inputs passed as plain numbers or arrays are constants and get None.
 
-The rules use only what Tensor and numpy arrays share (arithmetic, `@`,
-`reshape`, `sum`, `swapaxes`, `transpose`, `astype`, indexing, and the ops'
-own `apply`), so the walk can run them on plain arrays when no graph of the
-backward is wanted (see autograd.py), and on Tensors when it is.
+A rule reads its inputs with `ctx.operands()` and its output with
+`ctx.output()`: Tensors while the backward itself is being recorded
+(create_graph=True), the plain numpy arrays otherwise. Rules therefore use only
+what Tensor and ndarray share (arithmetic, `@`, `reshape`, `sum`, `swapaxes`,
+`transpose`, `astype`, indexing, and the ops' own `apply`), and the same rule
+serves first-order speed and second-order graphs (see autograd.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import mode
 from tinygrad_notes.broadcast import unbroadcast
 from tinygrad_notes.errors import normalize_axes, shape_of
 from tinygrad_notes.function import Function
@@ -32,6 +35,31 @@ class Primitive(Function):
 
     __slots__ = ()
     raw_grads = True
+
+    def operands(ctx) -> tuple:
+        """The inputs for the backward rule: Tensors when the backward is recorded, else their arrays."""
+        inputs = ctx.inputs
+        if mode.grad_enabled:
+            return inputs
+        if len(inputs) == 1:
+            return (inputs[0]._data,)
+        if len(inputs) == 2:
+            a, b = inputs
+            return (a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+        return tuple(v._data if isinstance(v, Tensor) else v for v in inputs)
+
+
+def _exp(v: Any) -> Any:
+    """e ** v for a Tensor (recorded) or an array (plain numpy)."""
+    return Exp.apply(v) if isinstance(v, Tensor) else np.exp(v)
+
+
+def _sin(v: Any) -> Any:
+    return Sin.apply(v) if isinstance(v, Tensor) else np.sin(v)
+
+
+def _cos(v: Any) -> Any:
+    return Cos.apply(v) if isinstance(v, Tensor) else np.cos(v)
 
 
 def _log_positive(v: Any) -> Any:
@@ -51,7 +79,7 @@ class Add(Primitive):
         return x + y
 
     def backward(ctx, g):  # d(x+y)/dx = 1, d(x+y)/dy = 1
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g, x.shape) if nx else None, unbroadcast(g, y.shape) if ny else None)
 
@@ -64,7 +92,7 @@ class Sub(Primitive):
         return x - y
 
     def backward(ctx, g):  # d(x-y)/dx = 1, d(x-y)/dy = -1
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g, x.shape) if nx else None, unbroadcast(-g, y.shape) if ny else None)
 
@@ -77,7 +105,7 @@ class Mul(Primitive):
         return x * y
 
     def backward(ctx, g):  # d(xy)/dx = y, d(xy)/dy = x
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g * y, x.shape) if nx else None, unbroadcast(g * x, y.shape) if ny else None)
 
@@ -90,7 +118,7 @@ class Div(Primitive):
         return x / y
 
     def backward(ctx, g):  # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         gx = unbroadcast(g / y, x.shape) if nx else None
         gy = unbroadcast(-(g * x) / (y * y), y.shape) if ny else None
@@ -106,7 +134,7 @@ class Pow(Primitive):
         return x ** y
 
     def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         gx = gy = None
         if nx:
@@ -117,37 +145,26 @@ class Pow(Primitive):
         return gx, gy
 
 
-def _tie_weights(x: Any, y: Any, pick: np.ufunc, dtype: np.dtype) -> np.ndarray:
-    """1 where x wins, 0.5 at ties, 0 where y wins: how maximum/minimum route the gradient."""
-    return np.where(pick(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(dtype, copy=False)
-
-
 class Maximum(Primitive):
     __slots__ = ()
     op_name = "maximum"
+    pick, wins = np.maximum, np.greater  # Minimum swaps these
 
     def forward(ctx, x, y):
-        return np.maximum(x, y)
+        return type(ctx).pick(x, y)
 
-    def backward(ctx, g):  # 1 to the larger input, split 1/2 and 1/2 at ties
-        x, y = ctx.inputs
-        w = _tie_weights(_data(x), _data(y), np.greater, g.dtype)
+    def backward(ctx, g):  # 1 to the input that won, 1/2 and 1/2 at ties
+        x, y = ctx.operands()
+        xd, yd = _data(x), _data(y)
+        w = np.where(type(ctx).wins(xd, yd), 1.0, np.where(xd == yd, 0.5, 0.0)).astype(g.dtype, copy=False)
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
 
 
-class Minimum(Primitive):
+class Minimum(Maximum):
     __slots__ = ()
     op_name = "minimum"
-
-    def forward(ctx, x, y):
-        return np.minimum(x, y)
-
-    def backward(ctx, g):  # 1 to the smaller input, split 1/2 and 1/2 at ties
-        x, y = ctx.inputs
-        w = _tie_weights(_data(x), _data(y), np.less, g.dtype)
-        nx, ny = ctx.needs_input_grad
-        return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
+    pick, wins = np.minimum, np.less
 
 
 # ---- elementwise unary --------------------------------------------------------------------
@@ -182,7 +199,7 @@ class Log(Primitive):
         return np.log(x)
 
     def backward(ctx, g):  # d log x/dx = 1/x
-        return g / ctx.inputs[0]
+        return g / ctx.operands()[0]
 
 
 class Sqrt(Primitive):
@@ -205,7 +222,7 @@ class Sin(Primitive):
         return np.sin(x)
 
     def backward(ctx, g):  # d sin x/dx = cos x
-        return g * ctx.inputs[0].cos()
+        return g * _cos(ctx.operands()[0])
 
 
 class Cos(Primitive):
@@ -216,7 +233,7 @@ class Cos(Primitive):
         return np.cos(x)
 
     def backward(ctx, g):  # d cos x/dx = -sin x
-        return -(g * ctx.inputs[0].sin())
+        return -(g * _sin(ctx.operands()[0]))
 
 
 class Tanh(Primitive):
@@ -228,22 +245,8 @@ class Tanh(Primitive):
         return np.tanh(x)
 
     def backward(ctx, g):  # d tanh x/dx = 1 - tanh(x)^2
-        return TanhGrad.apply(g, ctx.output())
-
-
-class TanhGrad(Primitive):
-    """g * (1 - y^2): tanh's VJP fused into one op (the chain benchmark asked for it)."""
-
-    __slots__ = ()
-    op_name = "tanh_grad"
-
-    def forward(ctx, g, y):
+        y = ctx.output()
         return g * (1 - y * y)
-
-    def backward(ctx, gg):  # d/dg = 1 - y^2, d/dy = -2 g y
-        g, y = ctx.inputs
-        ng, ny = ctx.needs_input_grad
-        return (TanhGrad.apply(gg, y) if ng else None, gg * g * y * -2 if ny else None)
 
 
 class Sigmoid(Primitive):
@@ -256,22 +259,39 @@ class Sigmoid(Primitive):
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
 
     def backward(ctx, g):  # d s(x)/dx = s(x) (1 - s(x))
-        return SigmoidGrad.apply(g, ctx.output())
-
-
-class SigmoidGrad(Primitive):
-    """g * s * (1 - s): sigmoid's VJP fused into one op."""
-
-    __slots__ = ()
-    op_name = "sigmoid_grad"
-
-    def forward(ctx, g, s):
+        s = ctx.output()
         return g * (s * (1 - s))
 
-    def backward(ctx, gg):  # d/dg = s (1 - s), d/ds = g (1 - 2 s)
-        g, s = ctx.inputs
-        ng, ns = ctx.needs_input_grad
-        return (SigmoidGrad.apply(gg, s) if ng else None, gg * g * (1 - s * 2) if ns else None)
+
+class Softmax(Primitive):
+    """exp(x - max) / sum(exp(x - max)) along `axis`, fused into one op (stable, and the MLP benchmark asked)."""
+
+    __slots__ = ()
+    op_name = "softmax"
+    saves_output = True
+
+    def forward(ctx, x, axis=-1):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    def backward(ctx, g):  # ds/dx^T g = s * (g - sum(g * s))
+        s = ctx.output()
+        return s * (g - (g * s).sum(axis=ctx.attrs["axis"], keepdims=True))
+
+
+class LogSoftmax(Primitive):
+    """x - logsumexp(x) along `axis`, fused into one op (stable, exact where softmax underflows)."""
+
+    __slots__ = ()
+    op_name = "log_softmax"
+    saves_output = True
+
+    def forward(ctx, x, axis=-1):
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+    def backward(ctx, g):  # d log_softmax/dx^T g = g - softmax(x) * sum(g)
+        return g - _exp(ctx.output()) * g.sum(axis=ctx.attrs["axis"], keepdims=True)
 
 
 class Relu(Primitive):
@@ -341,7 +361,7 @@ class Sum(Primitive):
         return np.sum(x, axis=ctx.axes, keepdims=keepdims)
 
     def backward(ctx, g):  # d sum/dx_i = 1: spread g back over the summed axes
-        x = ctx.inputs[0]
+        x = ctx.operands()[0]
         return BroadcastTo.apply(g.reshape(_keepdims_shape(x.shape, ctx.axes)), shape=x.shape)
 
 
@@ -359,8 +379,8 @@ class Max(Primitive):
         return np.squeeze(ctx.top, axis=ctx.axes) if ctx.axes else ctx.top.reshape(())
 
     def backward(ctx, g):  # 1 to the maximum; k tied maxima get 1/k each
-        x = ctx.inputs[0]
-        hits = x._data == ctx.top
+        x = ctx.inputs[0]._data
+        hits = x == ctx.top
         weights = (hits / np.sum(hits, axis=ctx.axes, keepdims=True)).astype(x.dtype, copy=False)
         return g.reshape(_keepdims_shape(x.shape, ctx.axes)) * weights
 
@@ -387,7 +407,7 @@ class MatMul(Primitive):
                 "broadcast together")
 
     def backward(ctx, g):  # d(AB)/dA = G B^T, d(AB)/dB = A^T G; 1-D operands as a row / a column
-        x, y = ctx.inputs
+        x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         xs, ys = shape_of(_data(x)), shape_of(_data(y))
         a = x if len(xs) > 1 else x.reshape(1, xs[0])
@@ -417,7 +437,7 @@ class Reshape(Primitive):
                 f"{tuple(attrs['shape'])}; the sizes must multiply to the same count (one size may be -1)")
 
     def backward(ctx, g):  # reshape the gradient back
-        return g.reshape(ctx.inputs[0].shape)
+        return g.reshape(ctx.operands()[0].shape)
 
 
 class Transpose(Primitive):
@@ -453,7 +473,7 @@ class BroadcastTo(Primitive):
                 "only size-1 axes (and new leading axes) can be repeated")
 
     def backward(ctx, g):  # sum over the repeated axes
-        return unbroadcast(g, ctx.inputs[0].shape)
+        return unbroadcast(g, ctx.operands()[0].shape)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -478,7 +498,7 @@ class GetItem(Primitive):
         return f"getitem: {err} (tensor shape {shape_of(arrays[0])}, index {attrs['index']!r})"
 
     def backward(ctx, g):  # scatter g back to where it was picked; repeated picks add up
-        x = ctx.inputs[0]
+        x = ctx.operands()[0]
         return ScatterAdd.apply(g, index=ctx.attrs["index"], shape=x.shape)
 
 
@@ -517,7 +537,7 @@ class Concatenate(Primitive):
     def backward(ctx, g):  # each input gets its own slice of g
         axis = ctx.axis % g.ndim
         grads, start = [], 0
-        for x, need in zip(ctx.inputs, ctx.needs_input_grad):
+        for x, need in zip(ctx.operands(), ctx.needs_input_grad):
             stop = start + shape_of(_data(x))[axis]
             grads.append(g[(slice(None),) * axis + (slice(start, stop),)] if need else None)
             start = stop
@@ -541,7 +561,7 @@ class Pad(Primitive):
                 "give non-negative ints as N, (before, after) or one (before, after) pair per axis")
 
     def backward(ctx, g):  # crop the padding off
-        x = ctx.inputs[0]
+        x = ctx.operands()[0]
         return g[tuple(slice(int(b), int(b) + s) for (b, _), s in zip(ctx.widths, x.shape))]
 
 
@@ -553,7 +573,7 @@ class Where(Primitive):
         return np.where(cond, a, b)
 
     def backward(ctx, g):  # g flows to a where cond holds, to b elsewhere
-        cond, a, b = ctx.inputs
+        cond, a, b = ctx.operands()
         _, na, nb = ctx.needs_input_grad
         ga = unbroadcast(Where.apply(cond, g, 0), a.shape) if na else None
         gb = unbroadcast(Where.apply(cond, 0, g), b.shape) if nb else None

@@ -293,82 +293,82 @@ class Tensor:
 
     # ---- arithmetic (broadcasting like numpy) ---------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return P.Add.apply(self, other)
+        return run_op(P.Add, (self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return P.Add.apply(other, self)
+        return run_op(P.Add, (other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return P.Sub.apply(self, other)
+        return run_op(P.Sub, (self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return P.Sub.apply(other, self)
+        return run_op(P.Sub, (other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return P.Mul.apply(self, other)
+        return run_op(P.Mul, (self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return P.Mul.apply(other, self)
+        return run_op(P.Mul, (other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return P.Div.apply(self, other)
+        return run_op(P.Div, (self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return P.Div.apply(other, self)
+        return run_op(P.Div, (other, self))
 
     def __pow__(self, other: Any) -> Tensor:
-        return P.Pow.apply(self, other)
+        return run_op(P.Pow, (self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return P.Pow.apply(other, self)
+        return run_op(P.Pow, (other, self))
 
     def __matmul__(self, other: Any) -> Tensor:
-        return P.MatMul.apply(self, other)
+        return run_op(P.MatMul, (self, other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return P.MatMul.apply(other, self)
+        return run_op(P.MatMul, (other, self))
 
     def __neg__(self) -> Tensor:
-        return P.Neg.apply(self)
+        return run_op(P.Neg, (self,))
 
     def __pos__(self) -> Tensor:
         return self
 
     def add(self, other: Any) -> Tensor:
         """self + other."""
-        return P.Add.apply(self, other)
+        return run_op(P.Add, (self, other))
 
     def sub(self, other: Any) -> Tensor:
         """self - other."""
-        return P.Sub.apply(self, other)
+        return run_op(P.Sub, (self, other))
 
     def mul(self, other: Any) -> Tensor:
         """self * other."""
-        return P.Mul.apply(self, other)
+        return run_op(P.Mul, (self, other))
 
     def div(self, other: Any) -> Tensor:
         """self / other."""
-        return P.Div.apply(self, other)
+        return run_op(P.Div, (self, other))
 
     def pow(self, exponent: Any) -> Tensor:
         """self ** exponent (a number or a Tensor; both base and exponent get gradients)."""
-        return P.Pow.apply(self, exponent)
+        return run_op(P.Pow, (self, exponent))
 
     def matmul(self, other: Any) -> Tensor:
         """self @ other with numpy's rules (1-D vectors, batched N-D with broadcast batch dims)."""
-        return P.MatMul.apply(self, other)
+        return run_op(P.MatMul, (self, other))
 
     def neg(self) -> Tensor:
         """-self."""
-        return P.Neg.apply(self)
+        return run_op(P.Neg, (self,))
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max; at ties the gradient is split evenly."""
-        return P.Maximum.apply(self, other)
+        return run_op(P.Maximum, (self, other))
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min; at ties the gradient is split evenly."""
-        return P.Minimum.apply(self, other)
+        return run_op(P.Minimum, (self, other))
 
     # ---- comparisons: not differentiable, return bool tensors ------------------------------
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -451,23 +451,23 @@ class Tensor:
     # ---- elementwise unary ----------------------------------------------------------------
     def exp(self) -> Tensor:
         """e ** self."""
-        return P.Exp.apply(self)
+        return run_op(P.Exp, (self,))
 
     def log(self) -> Tensor:
         """Natural log (positive inputs)."""
-        return P.Log.apply(self)
+        return run_op(P.Log, (self,))
 
     def sqrt(self) -> Tensor:
         """Square root (non-negative inputs)."""
-        return P.Sqrt.apply(self)
+        return run_op(P.Sqrt, (self,))
 
     def square(self) -> Tensor:
         """self * self."""
-        return P.Mul.apply(self, self)
+        return run_op(P.Mul, (self, self))
 
     def abs(self) -> Tensor:
         """|self|; the gradient at 0 is 0."""
-        return P.Abs.apply(self)
+        return run_op(P.Abs, (self,))
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 elementwise; not differentiable (a constant)."""
@@ -475,23 +475,23 @@ class Tensor:
 
     def sin(self) -> Tensor:
         """Sine."""
-        return P.Sin.apply(self)
+        return run_op(P.Sin, (self,))
 
     def cos(self) -> Tensor:
         """Cosine."""
-        return P.Cos.apply(self)
+        return run_op(P.Cos, (self,))
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent."""
-        return P.Tanh.apply(self)
+        return run_op(P.Tanh, (self,))
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e ** -self), computed without overflow."""
-        return P.Sigmoid.apply(self)
+        return run_op(P.Sigmoid, (self,))
 
     def relu(self) -> Tensor:
         """max(self, 0); the gradient at 0 is 0."""
-        return P.Relu.apply(self)
+        return run_op(P.Relu, (self,))
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """self where positive, slope * self elsewhere."""
@@ -508,7 +508,8 @@ class Tensor:
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis`."""
-        return self.sum(axis, keepdims) / _count(self, axis, "mean")
+        n = _count(self, axis, "mean")
+        return self.sum(axis, keepdims) / n
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Max over `axis`; at ties the gradient is split evenly among the maxima."""
@@ -516,6 +517,7 @@ class Tensor:
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Min over `axis`; at ties the gradient is split evenly among the minima."""
+        _count(self, axis, "min")  # validates axis under this op's name
         return -P.Max.apply(-self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -532,6 +534,7 @@ class Tensor:
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(self))) over `axis`, shifted by the max so it never overflows."""
+        _count(self, axis, "logsumexp")
         m = self._data.max(axis=axis, keepdims=True) if self.size else np.zeros(())
         m = np.where(np.isfinite(m), m, 0)
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
@@ -549,12 +552,13 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x - max) / sum(exp(x - max)) along `axis`: stable for any magnitude."""
-        e = (self - self._data.max(axis=axis, keepdims=True)).exp()
-        return e / e.sum(axis, keepdims=True)
+        _count(self, axis, "softmax")
+        return P.Softmax.apply(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along `axis`: stable, and exact where softmax underflows."""
-        return self - self.logsumexp(axis, keepdims=True)
+        _count(self, axis, "log_softmax")
+        return P.LogSoftmax.apply(self, axis=axis)
 
     # ---- movement -------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -690,3 +694,4 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 from tinygrad_notes import primitives as P  # noqa: E402  (primitives need Tensor defined first)
+from tinygrad_notes.function import run_op  # noqa: E402

@@ -1,0 +1,337 @@
+"""Engine speed: per-op overhead, an MLP training step against hand-written numpy, and a million-op chain.
+
+Run: python benchmarks/engine.py [--quick]
+Prints one table per measurement. Times are the minimum over repeats (this machine's
+timings are noisy; the minimum is the least disturbed run). PyTorch and HIPS autograd are
+measured too when they are installed; a micrograd-style scalar engine is included inline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tinygrad_notes import Tensor, no_grad  # noqa: E402
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """Minimum wall time of `fn` over `repeats` runs, after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+# ---- per-op overhead ----------------------------------------------------------------------------
+N_OPS = 999  # mul, add, tanh in turn, 333 times
+
+
+def chain_ours(shape: tuple[int, ...]) -> Callable[[], object]:
+    x = Tensor(np.full(shape, 0.5), requires_grad=True)
+
+    def run() -> object:
+        y = x
+        for _ in range(N_OPS // 3):
+            y = (y * 1.01 + 0.1).tanh()
+        (y.sum() if shape else y).backward()
+        x.grad = None
+        return y
+
+    return run
+
+
+def chain_numpy(shape: tuple[int, ...]) -> Callable[[], object]:
+    """The same chain with its backward written by hand: the floor any engine pays for numpy itself."""
+    x0 = np.full(shape, 0.5)
+
+    def run() -> object:
+        outs = []
+        y = x0
+        for _ in range(N_OPS // 3):
+            y = np.tanh(y * 1.01 + 0.1)
+            outs.append(y)
+        g = np.ones(shape)
+        for y in reversed(outs):
+            g = g * (1 - y * y) * 1.01
+        return g
+
+    return run
+
+
+class Value:
+    """A micrograd-style scalar (pure Python floats, closures, recursive topological sort)."""
+
+    __slots__ = ("data", "grad", "_backward", "_prev")
+
+    def __init__(self, data: float, children: tuple = ()) -> None:
+        self.data, self.grad, self._backward, self._prev = data, 0.0, lambda: None, children
+
+    def __mul__(self, k: float) -> Value:
+        out = Value(self.data * k, (self,))
+
+        def _backward() -> None:
+            self.grad += k * out.grad
+        out._backward = _backward
+        return out
+
+    def __add__(self, k: float) -> Value:
+        out = Value(self.data + k, (self,))
+
+        def _backward() -> None:
+            self.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        out = Value(t, (self,))
+
+        def _backward() -> None:
+            self.grad += (1 - t * t) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self) -> None:
+        topo, seen = [], set()
+
+        def build(v: Value) -> None:
+            if v not in seen:
+                seen.add(v)
+                for c in v._prev:
+                    build(c)
+                topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+
+
+def chain_micrograd() -> Callable[[], object]:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+
+    def run() -> object:
+        x = Value(0.5)
+        y = x
+        for _ in range(N_OPS // 3):
+            y = (y * 1.01 + 0.1).tanh()
+        y.backward()
+        return x.grad
+
+    return run
+
+
+def chain_torch(shape: tuple[int, ...]) -> Callable[[], object] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    x = torch.full(shape, 0.5, dtype=torch.float64, requires_grad=True)
+
+    def run() -> object:
+        y = x
+        for _ in range(N_OPS // 3):
+            y = torch.tanh(y * 1.01 + 0.1)
+        y.sum().backward()
+        x.grad = None
+        return y
+
+    return run
+
+
+def chain_autograd(shape: tuple[int, ...]) -> Callable[[], object] | None:
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        return None
+
+    def f(x: object) -> object:
+        y = x
+        for _ in range(N_OPS // 3):
+            y = anp.tanh(y * 1.01 + 0.1)
+        return anp.sum(y)
+
+    g = autograd.grad(f)
+    x0 = np.full(shape, 0.5)
+    return lambda: g(x0)
+
+
+def per_op(repeats: int) -> None:
+    rows = []
+    for label, shape in [("0-d float64", ()), ("(8, 8) float64", (8, 8))]:
+        ours = best_of(chain_ours(shape), repeats) / N_OPS * 1e6
+        floor = best_of(chain_numpy(shape), repeats) / N_OPS * 1e6
+        rows.append([label, "tinygrad_notes", f"{ours:.2f}", "1.00", f"{ours / floor:.1f}"])
+        others: list[tuple[str, Callable[[], object] | None]] = [
+            ("numpy by hand", chain_numpy(shape)), ("PyTorch eager", chain_torch(shape)),
+            ("HIPS autograd", chain_autograd(shape))]
+        if not shape:
+            others.append(("micrograd-style floats", chain_micrograd()))
+        for name, fn in others:
+            if fn is None:
+                rows.append([label, name, "not installed", "", ""])
+                continue
+            t = best_of(fn, repeats) / N_OPS * 1e6
+            rows.append([label, name, f"{t:.2f}", f"{t / ours:.2f}", f"{t / floor:.1f}"])
+    table(f"Per-op overhead: a chain of {N_OPS} ops (mul, add, tanh in turn), forward + backward "
+          "(targets: 0-d <= 3 us/op, (8, 8) <= 4 us/op)",
+          ["tensor", "engine", "us per op", "vs ours", "vs numpy floor"], rows)
+
+
+# ---- MLP training step ----------------------------------------------------------------------------
+SIZES = (784, 256, 128, 10)
+BATCH = 128
+
+
+def mlp_params(rng: np.random.Generator) -> list[np.ndarray]:
+    params = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        params += [(rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)).astype(np.float32),
+                   np.zeros(n_out, np.float32)]
+    return params
+
+
+def mlp_numpy(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object]:
+    """One SGD step of the MLP, backward derived by hand: the baseline."""
+    W1, b1, W2, b2, W3, b3 = params
+    rows = np.arange(len(y))
+
+    def step() -> object:
+        Z1 = X @ W1 + b1
+        A1 = np.maximum(Z1, 0)
+        Z2 = A1 @ W2 + b2
+        A2 = np.maximum(Z2, 0)
+        Z3 = A2 @ W3 + b3
+        shifted = Z3 - Z3.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_p[rows, y].mean()
+        dZ3 = np.exp(log_p)
+        dZ3[rows, y] -= 1
+        dZ3 /= len(y)
+        dW3, db3 = A2.T @ dZ3, dZ3.sum(0)
+        dZ2 = (dZ3 @ W3.T) * (Z2 > 0)
+        dW2, db2 = A1.T @ dZ2, dZ2.sum(0)
+        dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+        dW1, db1 = X.T @ dZ1, dZ1.sum(0)
+        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+            p -= lr * g
+        return loss
+
+    return step
+
+
+def mlp_ours(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object]:
+    ps = [Tensor(p, requires_grad=True) for p in params]
+    W1, b1, W2, b2, W3, b3 = ps
+    xt = Tensor(X)
+    rows = np.arange(len(y))
+
+    def step() -> object:
+        logits = ((xt @ W1 + b1).relu() @ W2 + b2).relu() @ W3 + b3
+        loss = -logits.log_softmax(axis=1)[rows, y].mean()
+        loss.backward()
+        with no_grad():
+            for p in ps:
+                p.inplace_data()[...] -= lr * p.grad.data
+                p.grad = None
+        return loss
+
+    return step
+
+
+def mlp_torch(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    ps = [torch.tensor(p, requires_grad=True) for p in params]
+    W1, b1, W2, b2, W3, b3 = ps
+    xt, yt = torch.tensor(X), torch.tensor(y)
+
+    def step() -> object:
+        logits = torch.relu(torch.relu(xt @ W1 + b1) @ W2 + b2) @ W3 + b3
+        loss = torch.nn.functional.cross_entropy(logits, yt)
+        loss.backward()
+        with torch.no_grad():
+            for p in ps:
+                p -= lr * p.grad
+                p.grad = None
+        return loss
+
+    return step
+
+
+def mlp(repeats: int) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], BATCH)
+    base = best_of(mlp_numpy(mlp_params(np.random.default_rng(1)), X, y, 1e-3), repeats)
+    rows = [["numpy by hand", f"{base * 1e3:.3f}", "1.00"]]
+    ours = best_of(mlp_ours(mlp_params(np.random.default_rng(1)), X, y, 1e-3), repeats)
+    rows.append(["tinygrad_notes", f"{ours * 1e3:.3f}", f"{ours / base:.2f}"])
+    torch_step = mlp_torch(mlp_params(np.random.default_rng(1)), X, y, 1e-3)
+    if torch_step is None:
+        rows.append(["PyTorch (1 thread)", "not installed", ""])
+    else:
+        t = best_of(torch_step, repeats)
+        rows.append(["PyTorch (1 thread)", f"{t * 1e3:.3f}", f"{t / base:.2f}"])
+    table(f"MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, batch {BATCH}, float32: one SGD step "
+          "(target: <= 1.10 x numpy)", ["implementation", "ms per step", "vs numpy"], rows)
+
+
+# ---- a million-op chain ---------------------------------------------------------------------------
+def deep_chain(n: int) -> None:
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    x = Tensor(0.5, requires_grad=True, dtype=np.float64)
+    start = time.perf_counter()
+    y = x
+    for _ in range(n):
+        y = y * 1.0000001
+    built = time.perf_counter()
+    y.backward()
+    done = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert np.isclose(x.grad.item(), 1.0000001**n)
+    table(f"A chain of {n:,} muls on a 0-d tensor: backward is an iterative walk (no recursion limit)",
+          ["forward s", "backward s", "peak RSS MB", "growth MB", "bytes per op", "x.grad correct"],
+          [[f"{built - start:.2f}", f"{done - built:.2f}", f"{peak / 1024:.0f}", f"{(peak - before) / 1024:.0f}",
+            f"{(peak - before) * 1024 / n:.0f}", "yes"]])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a shorter deep chain")
+    args = parser.parse_args()
+    repeats = 5 if args.quick else 30
+    per_op(repeats)
+    mlp(repeats)
+    deep_chain(100_000 if args.quick else 1_000_000)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The two ops nn defines as Functions instead of composing them, and why each is worth it.
+
+Everything else in nn is composed from the engine's primitives. A fused op is
+checked like a primitive: its backward is written with Tensor ops (so second
+derivatives work) and its registry entry gradient-checks both orders.
+
+- `linear`: x @ W.T + b composed is three nodes (transpose, matmul, add), and
+  W's gradient arrives transposed (a Fortran-ordered view), which makes every
+  later elementwise pass over it (the optimizer's update) slow. Measured in
+  benchmarks/nn.py: the composed form made the nn MLP step 1.4x the bare-Tensor
+  one; fused, dW = g^T x is computed directly in W's own (out, in) layout.
+- `softplus`: log(1 + exp(z)) composed stably as max(z, 0) + log(1 + exp(-|z|))
+  has kinks at z = 0 (in max and |z|) that only cancel in the true function, not
+  in the chain rule: the first derivative there depends on how ties are split
+  (relu gives 0, not 1/2) and the second comes out 0 instead of 1/4. z = 0 is where
+  a zero-initialized logistic regression starts. Fused, the forward is numpy's
+  stable logaddexp(0, z) and the backward g * sigmoid(z): exact everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_notes import Function, Tensor
+
+
+class Linear(Function):
+    __slots__ = ()
+    op_name = "linear"
+
+    def forward(ctx, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        y = x @ weight.T
+        if bias is None:
+            return y
+        if np.result_type(y, bias) == y.dtype:
+            y += bias  # y is a fresh array: add in place
+            return y
+        return y + bias
+
+    def backward(ctx, g: Tensor) -> tuple[Tensor | None, ...]:
+        # dx = g W;  dW = g^T x and db = sum of g, both summed over the leading (batch) axes
+        x, weight = ctx.inputs[0], ctx.inputs[1]
+        needs = ctx.needs_input_grad
+        gx = g @ weight if needs[0] else None
+        rows = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gw = None
+        if needs[1]:
+            xs = x if isinstance(x, Tensor) else Tensor(x)
+            gw = rows.T @ (xs.reshape(-1, xs.shape[-1]) if xs.ndim != 2 else xs)
+        if len(needs) == 2:
+            return gx, gw
+        return gx, gw, rows.sum(0) if needs[2] else None
+
+
+class Softplus(Function):
+    __slots__ = ()
+    op_name = "softplus"
+
+    def forward(ctx, z: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0, z)  # log(e^0 + e^z) without overflow
+
+    def backward(ctx, g: Tensor) -> Tensor:  # d softplus(z)/dz = sigmoid(z)
+        return g * ctx.inputs[0].sigmoid()

@@ -1,0 +1,185 @@
+"""Weight initializers: fill a tensor in place, seeded through a generator.
+
+The course notes' three scales for a weight W of shape (n_out, n_in):
+
+| name            | Var(w)            | for                   |
+|-----------------|-------------------|-----------------------|
+| `xavier_*`      | 1 / n_in          | tanh (the notes' name)|
+| `he_*`          | 2 / n_in          | ReLU                  |
+| `glorot_*`      | 2 / (n_in + n_out)| the averaged variant  |
+
+Careful with names: the notes call 1/n_in "Xavier" (PyTorch would call it LeCun),
+and PyTorch's `xavier_normal_` is our `glorot_normal_`. `kaiming_*` is an alias of
+`he_*` (PyTorch's kaiming with its defaults draws exactly Var = 2/n_in).
+
+Each comes as `*_normal_` (a Gaussian with that variance) and `*_uniform_`
+(U(-a, a) with a = sqrt(3 Var), the same variance), and takes `gain`: the
+standard deviation is multiplied by it (the notes: the variance multiplier can
+itself be tuned). Every function writes through `t.inplace_data()` and returns
+`t`; `generator` is a `np.random.Generator` (the library's default one when None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_notes import Tensor
+from tinygrad_notes.random import default_generator
+
+__all__ = [
+    "calculate_gain", "fan_in_and_fan_out", "zeros_", "ones_", "constant_", "normal_", "uniform_",
+    "xavier_normal_", "xavier_uniform_", "he_normal_", "he_uniform_", "kaiming_normal_", "kaiming_uniform_",
+    "glorot_normal_", "glorot_uniform_", "get_initializer",
+]
+
+Generator = np.random.Generator | None
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's recommended gain for a nonlinearity: the factor that keeps activations' scale across layers.
+
+    linear/identity/sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2))
+    (slope `param`, 0.01 by default), selu 3/4. So `xavier_normal_(w, gain=calculate_gain("relu"))`
+    draws what `he_normal_(w)` draws.
+    """
+    name = nonlinearity.lower()
+    if name in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if name == "tanh":
+        return 5.0 / 3.0
+    if name == "relu":
+        return math.sqrt(2.0)
+    if name == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    if name == "selu":
+        return 3.0 / 4.0
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; "
+                     "use linear, identity, sigmoid, tanh, relu, leaky_relu or selu")
+
+
+def fan_in_and_fan_out(t: Tensor) -> tuple[int, int]:
+    """(n_in, n_out) of a weight laid out like PyTorch's: (n_out, n_in, *kernel) -> n_in * kernel, n_out * kernel."""
+    if t.ndim < 2:
+        raise ValueError(
+            f"init: fan in and fan out need a weight with at least 2 dimensions (n_out, n_in), got shape {t.shape}; "
+            "initialize a bias with zeros_ or constant_"
+        )
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _fill(t: Tensor, values: np.ndarray) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"init: expected a Tensor to fill in place, got {type(t).__name__}")
+    t.inplace_data()[...] = values
+    return t
+
+
+def _rng(generator: Generator) -> np.random.Generator:
+    return generator if generator is not None else default_generator()
+
+
+def zeros_(t: Tensor) -> Tensor:
+    """Fill with 0 (biases)."""
+    return _fill(t, 0)
+
+
+def ones_(t: Tensor) -> Tensor:
+    """Fill with 1 (batch norm's gamma)."""
+    return _fill(t, 1)
+
+
+def constant_(t: Tensor, value: float) -> Tensor:
+    """Fill with `value`."""
+    return _fill(t, value)
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator = None) -> Tensor:
+    """Draw from N(mean, std^2)."""
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    return _fill(t, _rng(generator).normal(mean, std, size=t.shape))
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator = None) -> Tensor:
+    """Draw from U(a, b)."""
+    if b < a:
+        raise ValueError(f"uniform_: the interval [a, b] = [{a}, {b}] is empty; pass a <= b")
+    return _fill(t, _rng(generator).uniform(a, b, size=t.shape))
+
+
+def _scaled_normal_(t: Tensor, variance: float, gain: float, generator: Generator) -> Tensor:
+    return normal_(t, 0.0, gain * math.sqrt(variance), generator)
+
+
+def _scaled_uniform_(t: Tensor, variance: float, gain: float, generator: Generator) -> Tensor:
+    bound = gain * math.sqrt(3.0 * variance)  # Var(U(-a, a)) = a^2 / 3
+    return uniform_(t, -bound, bound, generator)
+
+
+def xavier_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """The notes' Xavier (tanh): N(0, 1/n_in) times gain^2. PyTorch's xavier_normal_ is glorot_normal_ here."""
+    n_in, _ = fan_in_and_fan_out(t)
+    return _scaled_normal_(t, 1.0 / n_in, gain, generator)
+
+
+def xavier_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """The notes' Xavier (tanh) as U(-a, a) with Var = 1/n_in (a = sqrt(3/n_in)), times gain."""
+    n_in, _ = fan_in_and_fan_out(t)
+    return _scaled_uniform_(t, 1.0 / n_in, gain, generator)
+
+
+def he_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """He (ReLU): N(0, 2/n_in) times gain^2; keeps the scale of ReLU activations from layer to layer."""
+    n_in, _ = fan_in_and_fan_out(t)
+    return _scaled_normal_(t, 2.0 / n_in, gain, generator)
+
+
+def he_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """He (ReLU) as U(-a, a) with Var = 2/n_in (a = sqrt(6/n_in)), times gain."""
+    n_in, _ = fan_in_and_fan_out(t)
+    return _scaled_uniform_(t, 2.0 / n_in, gain, generator)
+
+
+def glorot_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """Glorot: N(0, 2/(n_in + n_out)) times gain^2 (PyTorch's xavier_normal_)."""
+    n_in, n_out = fan_in_and_fan_out(t)
+    return _scaled_normal_(t, 2.0 / (n_in + n_out), gain, generator)
+
+
+def glorot_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+    """Glorot as U(-a, a) with Var = 2/(n_in + n_out) (PyTorch's xavier_uniform_), times gain."""
+    n_in, n_out = fan_in_and_fan_out(t)
+    return _scaled_uniform_(t, 2.0 / (n_in + n_out), gain, generator)
+
+
+kaiming_normal_ = he_normal_
+kaiming_uniform_ = he_uniform_
+
+_BY_NAME: dict[str, Callable[..., Tensor]] = {
+    "xavier": xavier_normal_, "xavier_normal": xavier_normal_, "xavier_uniform": xavier_uniform_,
+    "he": he_normal_, "he_normal": he_normal_, "he_uniform": he_uniform_,
+    "kaiming": he_normal_, "kaiming_normal": he_normal_, "kaiming_uniform": he_uniform_,
+    "glorot": glorot_normal_, "glorot_normal": glorot_normal_, "glorot_uniform": glorot_uniform_,
+    "zeros": lambda t, generator=None: zeros_(t),
+}
+
+
+def get_initializer(init: str | Callable[..., Any]) -> Callable[..., Any]:
+    """An initializer by name ("he", "xavier_uniform", "glorot", ... with or without "_"), or the function itself.
+
+    A function is called as `init(weight, generator=generator)` and must fill the weight in place.
+    """
+    if callable(init):
+        return init
+    if isinstance(init, str):
+        key = init.lower().rstrip("_")
+        if key in _BY_NAME:
+            return _BY_NAME[key]
+    raise ValueError(f"init: unknown initializer {init!r}; use one of {', '.join(sorted(_BY_NAME))}, "
+                     "or a function f(weight, generator=None) that fills the weight in place")
