@@ -9,6 +9,7 @@ each, so later jobs (`demo`, `search`) sit beside it.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import time
 from collections.abc import Sequence
@@ -89,6 +90,8 @@ def check_op(op: Any, orders: Sequence[int], fast: bool = False, seed: int = 0) 
 
 def _load_packages() -> list[str]:
     """Import the packages that register ops of their own (nn), when they are installed."""
+    import tinygrad_notes.opinfo  # noqa: F401  (the engine's entries first, so the table starts with them)
+
     problems = []
     try:
         import nn  # noqa: F401  (registers nn's entries)
@@ -108,8 +111,11 @@ def _select(ops: list, names: Sequence[str] | None) -> list:
         if not found:
             found = [op for op in ops if name in (op.name.split(".")[-1], *[c.split(".")[-1] for c in op.covers])]
         if not found:
-            known = ", ".join(op.name for op in ops)
-            raise SystemExit(f"tinygrad-notes gradcheck: no registered op called {name!r}. Known ops: {known}")
+            names_known = [n for op in ops for n in (op.name, *op.covers)]
+            close = difflib.get_close_matches(name, names_known, n=4, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise SystemExit(f"tinygrad-notes gradcheck: no registered op called {name!r}; {hint}"
+                             "`tinygrad-notes gradcheck --list` shows them all")
         chosen += [op for op in found if op not in chosen]
     return chosen
 

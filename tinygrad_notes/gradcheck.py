@@ -70,9 +70,9 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = EPS, atol:
     """Check `fn`'s gradient with respect to every float input by two-sided differences; returns a report.
 
     `inputs`: one tensor or array, a sequence of them (called as fn(*inputs)), or a dict (fn(**inputs)).
-    Float numpy arrays and Tensors that require grad are checked, as float64 copies (the originals are
-    never touched; float32 ones are promoted with a warning). Tensors that do not require grad, integer
-    arrays and other values are passed as they are.
+    Float numpy arrays (and numpy float scalars) and Tensors that require grad are checked, as float64
+    copies (the originals are never touched; float32 ones are promoted with a warning). Tensors that do
+    not require grad, integer arrays, Python numbers and other values are passed as they are.
 
     eps, atol, rtol, threshold: the step and the tolerances (module docstring). `fast=True` compares
     `probes` random projections v.J.u per input instead of every component (`seed` fixes them); with
@@ -183,7 +183,8 @@ class _Prepared:
         args, self.keys, self.leaves, promoted = [], [], [], []
         for key, v in zip(keys, values):
             array = v._data if isinstance(v, Tensor) else v
-            if isinstance(v, Tensor) and v.requires_grad or isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            if isinstance(v, Tensor) and v.requires_grad or isinstance(v, (np.ndarray, np.floating)) \
+                    and v.dtype.kind == "f":
                 if array.dtype != np.float64:
                     promoted.append(f"input {key!r} ({array.dtype})")
                 leaf = Tensor(np.array(array, dtype=np.float64), requires_grad=True)

@@ -172,6 +172,13 @@ def _reduction(cls: type, args: list, flags: list, attrs: dict, size: int) -> np
     return reduce(x, axis=axes, keepdims=bool(attrs.get("keepdims", False)))
 
 
+def _along_axis(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
+    """softmax / log_softmax: the per-copy axis, one further right."""
+    (x,) = args
+    (axis,) = normalize_axes(cls.op_name, attrs.get("axis", -1), x.ndim - 1)  # type: ignore[misc]
+    return _run(cls, [x], {**attrs, "axis": axis + 1})
+
+
 def _matmul(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
     """numpy's matmul rules per copy: 1-D operands become a row / a column, batch dims broadcast after B."""
     (x, y), (fx, fy) = args, flags
@@ -270,9 +277,11 @@ def _pad(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarr
 _RULES: dict[type, Rule] = {
     **{cls: _elementwise for cls in (
         P.Add, P.Sub, P.Mul, P.Div, P.Pow, P.Maximum, P.Minimum, P.Neg, P.Exp, P.Log, P.Sqrt, P.Sin, P.Cos,
-        P.Tanh, P.TanhGrad, P.Sigmoid, P.SigmoidGrad, P.Relu, P.Abs, P.Clip, P.Cast, P.Where)},
+        P.Tanh, P.Sigmoid, P.Relu, P.Abs, P.Clip, P.Cast, P.Where)},
     P.Sum: _reduction,
     P.Max: _reduction,
+    P.Softmax: _along_axis,
+    P.LogSoftmax: _along_axis,
     P.MatMul: _matmul,
     P.Reshape: _reshape,
     P.Transpose: _transpose,

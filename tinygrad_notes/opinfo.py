@@ -7,9 +7,9 @@ inside the op's domain (log and sqrt on positives, division away from 0) and
 away from its kinks (ReLU and |x| away from 0, no ties in max or maximum), so a
 correct op passes the checker at its default thresholds. An operator and its
 method share an entry (`covers`), and the samples alternate between the forms.
-The fused primitives that only backward rules create (tanh's and sigmoid's
-VJPs, getitem's scatter) get entries of their own, named `primitives.*`, and
-are also reached by the second-order checks of tanh, sigmoid and indexing.
+`primitives.ScatterAdd`, which only getitem's backward creates, gets an entry of
+its own; it is also reached by the second-order checks of indexing, as softmax's
+and log_softmax's fused backward rules are by theirs.
 """
 
 from __future__ import annotations
@@ -203,9 +203,8 @@ _unary("Tensor.square", lambda x: x.square(), _normal)
 _unary("Tensor.abs", lambda x: x.abs(), _away_from, notes="kink at 0")
 _unary("Tensor.sin", lambda x: x.sin(), lambda rng, s: _normal(rng, s, -3, 3))
 _unary("Tensor.cos", lambda x: x.cos(), lambda rng, s: _normal(rng, s, -3, 3))
-_unary("Tensor.tanh", lambda x: x.tanh(), _normal, notes="second order reaches primitives.TanhGrad")
-_unary("Tensor.sigmoid", lambda x: x.sigmoid(), lambda rng, s: _normal(rng, s, -4, 4),
-       notes="second order reaches primitives.SigmoidGrad")
+_unary("Tensor.tanh", lambda x: x.tanh(), _normal)
+_unary("Tensor.sigmoid", lambda x: x.sigmoid(), lambda rng, s: _normal(rng, s, -4, 4))
 _unary("Tensor.relu", lambda x: x.relu(), _away_from, notes="kink at 0")
 _unary("Tensor.leaky_relu", lambda x, slope: x.leaky_relu(slope), _away_from,
        ({"slope": 0.01}, {"slope": 0.2}), notes="kink at 0")
@@ -383,17 +382,7 @@ def _where_samples(rng: Gen) -> Iterator[Sample]:
 _entry("where", _where, _where_samples, notes="the condition is a constant: gradients flow to the chosen side")
 
 
-# ---- fused primitives reached only through backward rules --------------------------------------------
-_entry("primitives.TanhGrad", lambda g, y: P.TanhGrad.apply(g, y), lambda rng: iter([
-    Sample((_normal(rng, (3, 4)), _normal(rng, (3, 4), -0.9, 0.9)), {}, "g and y = tanh(x) of one shape"),
-    Sample((_normal(rng, ()), _normal(rng, (), -0.9, 0.9)), {}, "0-d"),
-]), notes="g * (1 - y^2): tanh's VJP fused; reached by backward(create_graph=True) through tanh")
-_entry("primitives.SigmoidGrad", lambda g, s: P.SigmoidGrad.apply(g, s), lambda rng: iter([
-    Sample((_normal(rng, (3, 4)), _normal(rng, (3, 4), 0.1, 0.9)), {}, "g and s = sigmoid(x) of one shape"),
-    Sample((_normal(rng, ()), _normal(rng, (), 0.1, 0.9)), {}, "0-d"),
-]), notes="g * s * (1 - s): sigmoid's VJP fused; reached through sigmoid's second derivative")
-
-
+# ---- a primitive reached only through backward rules -------------------------------------------------
 def _scatter_samples(rng: Gen) -> Iterator[Sample]:
     index = np.array([0, 2, 0, 3, 3])
     yield Sample((_normal(rng, (5, 3)),), {"index": index, "shape": (4, 3)}, "repeated rows add up")
