@@ -284,3 +284,18 @@ def test_entries_are_looked_up_by_name() -> None:
     assert report["b"].name == "b" and report.failed_entries() == [report["b"]]
     with pytest.raises(KeyError, match="entries are \\['x', 'b'\\]"):
         report["W1"]
+
+
+def test_a_gradient_that_is_zero_up_to_rounding_passes_as_within_noise() -> None:
+    """A bias right before a batch normalization: subtracting the batch mean cancels it (the notes: b is useless)."""
+    x, W, b = rng.standard_normal((6, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+
+    def normalized(x, W, b):
+        z = x @ W + b
+        return ((z - z.mean(axis=0)) * np.array([1.0, -2.0])).tanh().sum()
+
+    report = gradcheck(normalized, {"x": x, "W": W, "b": b})
+    assert report.passed
+    assert report["b"].verdict == "within noise" and report["b"].rel_error > 1e-5
+    assert report["b"].max_abs_diff < 1e-7
+    assert report["W"].verdict == "great"

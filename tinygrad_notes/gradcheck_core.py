@@ -306,7 +306,8 @@ class _Check:
                 if self.output_rows else None, left=left, right=right))
         return Entry(name="", shape=shape, passed=bool(passed), rel_error=rel, checked=int(num.size),
                      failed=int(failed.sum()), kinks=int(kinks.sum()), worst=worst,
-                     max_abs_diff=float(diff.max()) if diff.size else 0.0, norms=_norms(num[smooth], ana[smooth]))
+                     max_abs_diff=float(diff.max()) if diff.size else 0.0, norms=_norms(num[smooth], ana[smooth]),
+                     within_noise=bool(passed and rel > s.threshold))
 
     def _fast(self, k: int, base: np.ndarray) -> Entry:
         """`probes` random directions u (entries ±1) for leaf k: (f(θ+εu) - f(θ-εu)) / 2ε against g.u."""

@@ -91,8 +91,7 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
             raise TypeError(f"gradcheck_model: a {type(model).__name__} cannot be called; pass "
                             "forward=lambda params, X: ... to say how it computes its output")
         forward = lambda m, inputs: m(inputs)  # noqa: E731
-    Xt = _as_float64(X)
-    yt = _as_float64(y) if isinstance(y, (Tensor, np.ndarray)) and np.asarray(_data(y)).dtype.kind == "f" else y
+    Xt, yt = _as_float64(X), _as_float64(y)
 
     def cost() -> Tensor:
         out = forward(model, Xt)
@@ -144,15 +143,12 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
     return report
 
 
-def _data(v: Any) -> Any:
-    return v._data if isinstance(v, Tensor) else v
-
-
 def _as_float64(v: Any) -> Any:
-    """Float data as a float64 constant Tensor (integers, labels and other values unchanged)."""
-    arr = _data(v)
-    if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
-        return Tensor(np.asarray(arr, dtype=np.float64))
+    """Float data (an ndarray or a Tensor, kept as such) in float64; labels and other values unchanged."""
+    if isinstance(v, Tensor) and v.dtype.kind == "f":
+        return Tensor(np.asarray(v._data, dtype=np.float64))
+    if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+        return np.asarray(v, dtype=np.float64)
     return v
 
 

@@ -82,6 +82,7 @@ class Entry:
     probes: list[Probe] = field(default_factory=list)
     max_abs_diff: float = 0.0
     norms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # ||num||, ||ana||, ||num - ana|| (kinks left out)
+    within_noise: bool = False  # passed although rel_error > threshold: every difference is rounding noise
 
     @property
     def size(self) -> int:
@@ -92,11 +93,15 @@ class Entry:
 
     @property
     def verdict(self) -> str:
-        """"great", "check it", "bug", or "bug (N components)" when single components fail the per-component test."""
+        """The notes' reading ("great", "check it", "bug"), "bug (N components)" when single components fail,
+        or "within noise" when the gradient is so small that its relative error is rounding noise."""
         if self.failed:
-            return f"bug ({self.failed} component{'s' if self.failed > 1 else ''})"
+            what = "probe" if self.mode == "fast" else "component"
+            return f"bug ({self.failed} {what}{'s' if self.failed > 1 else ''})"
         if not self.passed:
             return "bug" if self.rel_error > BUG else "check it"
+        if self.within_noise:  # e.g. a bias before batch norm: its gradient is 0, the differences are rounding
+            return "within noise"
         return reading(self.rel_error)
 
 
@@ -155,81 +160,74 @@ class GradcheckReport:
         return (f"<GradcheckReport {self.title} order {self.order} {self.mode}: {status}, "
                 f"rel. error {self.rel_error:.1e} ({self.verdict}), {len(self.entries)} entries>")
 
-    # ---- text ---------------------------------------------------------------------------------
+    # ---- text and HTML: the same rows ------------------------------------------------------------
+    def _entry_rows(self) -> list[list[str]]:
+        rows = [["", "name", "shape", "rel. error", "verdict", "failed/checked", "kinks", "max |diff|"]]
+        for e in self.entries:
+            rows.append(["ok" if e.passed else "XX", e.name, _shape(e.shape), f"{e.rel_error:.2e}", e.verdict,
+                         f"{e.failed}/{e.checked}", str(e.kinks), f"{e.max_abs_diff:.1e}"])
+        return rows
+
+    def _sections(self) -> list[tuple[str, list[list[str]]]]:
+        """(title, rows) per detail table: failed probes, then the worst components (or the kinks) of an entry."""
+        sections = []
+        for e in self.entries:
+            if e.probes and not e.passed:
+                rows = [["probe", "analytical", "numerical", "difference", "tolerance", "status"]]
+                rows += [[str(i), f"{p.analytical:.8g}", f"{p.numerical:.8g}", f"{p.difference:.2e}",
+                          f"{p.tolerance:.1e}", "ok" if p.passed else "FAIL"] for i, p in enumerate(e.probes)]
+                failed = sum(not p.passed for p in e.probes)
+                sections.append((f"{e.name}: {len(e.probes)} random probes v.J.u, {failed} failed", rows))
+            shown = e.worst if not e.passed else [c for c in e.worst if c.status != "ok"]
+            if shown:
+                rows = [["index", "analytical", "numerical", "difference", "tolerance", "status"]]
+                for c in shown:
+                    index = _shape(c.index) if c.output_index is None else \
+                        f"out{_shape(c.output_index)} {_shape(c.index)}"
+                    status = c.status if not c.status.startswith("kink") else \
+                        f"{c.status} (left {c.left:.3g}, right {c.right:.3g})"
+                    rows.append([index, f"{c.analytical:.8g}", f"{c.numerical:.8g}", f"{c.difference:.2e}",
+                                 f"{c.tolerance:.1e}", status])
+                sections.append((f"worst components of {e.name}" if not e.passed else f"kinks in {e.name}", rows))
+        return sections
+
+    def _footer(self) -> list[str]:
+        return [f"per component: |numerical - analytical| <= atol + rtol*|numerical| + noise (atol={self.atol:g}, "
+                f"rtol={self.rtol:g}, noise up to {self.noise:.1e}); relative error threshold {self.threshold:g}",
+                f"{self.evaluations} evaluations ({self.calls} real calls of the function)",
+                *[f"note: {n}" for n in self.notes]]
+
     def __str__(self) -> str:
-        return "\n".join(self._lines())
+        lines = [self._header(), *_table(self._entry_rows(), indent="  ")]
+        for title, rows in self._sections():
+            lines += [f"  {title}:", *_table(rows, indent="    ")]
+        lines += [f"  {line}" for line in self._footer()]
+        return "\n".join(lines)
 
     def _header(self) -> str:
         status = "passed" if self.passed else "FAILED"
         return (f"{self.title} (order {self.order}, {self.mode} check, eps={self.eps:g}): {status}   "
                 f"relative error {self.rel_error:.2e} -> {self.verdict}")
 
-    def _lines(self) -> list[str]:
-        lines = [self._header()]
-        rows = [["", "name", "shape", "rel. error", "verdict", "failed/checked", "kinks", "max |diff|"]]
-        for e in self.entries:
-            rows.append(["ok" if e.passed else "XX", e.name, _shape(e.shape), f"{e.rel_error:.2e}", e.verdict,
-                         f"{e.failed}/{e.checked}", str(e.kinks), f"{e.max_abs_diff:.1e}"])
-        lines += _table(rows, indent="  ")
-        for e in self.entries:
-            shown = [c for c in e.worst if c.status != "ok"] if e.passed else e.worst
-            if e.probes and not e.passed:
-                lines.append(f"  {e.name}: {len(e.probes)} random probes v.J.u, "
-                             f"{sum(not p.passed for p in e.probes)} failed")
-                probe_rows = [["probe", "analytical", "numerical", "difference", "tolerance", "status"]]
-                for i, p in enumerate(e.probes):
-                    probe_rows.append([str(i), f"{p.analytical:.8g}", f"{p.numerical:.8g}", f"{p.difference:.2e}",
-                                       f"{p.tolerance:.1e}", "ok" if p.passed else "FAIL"])
-                lines += _table(probe_rows, indent="    ")
-            if not shown:
-                continue
-            lines.append(f"  worst components of {e.name}:" if not e.passed else f"  kinks in {e.name}:")
-            comp_rows = [["index", "analytical", "numerical", "difference", "tolerance", "status"]]
-            for c in shown:
-                index = _shape(c.index) if c.output_index is None else f"out{_shape(c.output_index)} {_shape(c.index)}"
-                status = c.status if c.status != "kink" else f"kink (left {c.left:.3g}, right {c.right:.3g})"
-                comp_rows.append([index, f"{c.analytical:.8g}", f"{c.numerical:.8g}", f"{c.difference:.2e}",
-                                  f"{c.tolerance:.1e}", status])
-            lines += _table(comp_rows, indent="    ")
-        lines.append(f"  per component: |numerical - analytical| <= atol + rtol*|numerical| + noise "
-                     f"(atol={self.atol:g}, rtol={self.rtol:g}, noise up to {self.noise:.1e}); "
-                     f"relative error threshold {self.threshold:g}")
-        lines.append(f"  {self.evaluations} evaluations ({self.calls} real calls of the function)")
-        lines += [f"  note: {n}" for n in self.notes]
-        return lines
-
-    # ---- Jupyter -------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        esc = html.escape
+        """The same tables as HTML, for Jupyter."""
         colour = "#1a7f37" if self.passed else "#cf222e"
-        parts = [f'<div><p style="color:{colour}"><b>{esc(self._header())}</b></p>',
-                 "<table><tr><th></th><th>name</th><th>shape</th><th>rel. error</th><th>verdict</th>"
-                 "<th>failed/checked</th><th>kinks</th><th>max |diff|</th></tr>"]
-        for e in self.entries:
-            mark = "&#10003;" if e.passed else "&#10007;"
-            parts.append(f"<tr><td>{mark}</td><td>{esc(e.name)}</td><td>{esc(_shape(e.shape))}</td>"
-                         f"<td>{e.rel_error:.2e}</td><td>{esc(e.verdict)}</td><td>{e.failed}/{e.checked}</td>"
-                         f"<td>{e.kinks}</td><td>{e.max_abs_diff:.1e}</td></tr>")
-        parts.append("</table>")
-        for e in self.entries:
-            shown = [c for c in e.worst if c.status != "ok"] if e.passed else e.worst
-            if not shown:
-                continue
-            parts.append(f"<p>{'worst components' if not e.passed else 'kinks'} of <b>{esc(e.name)}</b></p>"
-                         "<table><tr><th>index</th><th>analytical</th><th>numerical</th><th>difference</th>"
-                         "<th>tolerance</th><th>status</th></tr>")
-            for c in shown:
-                parts.append(f"<tr><td>{esc(_shape(c.index))}</td><td>{c.analytical:.8g}</td>"
-                             f"<td>{c.numerical:.8g}</td><td>{c.difference:.2e}</td><td>{c.tolerance:.1e}</td>"
-                             f"<td>{esc(c.status)}</td></tr>")
-            parts.append("</table>")
-        parts += [f"<p><i>note: {esc(n)}</i></p>" for n in self.notes]
-        parts.append("</div>")
-        return "".join(parts)
+        parts = [f'<div><p style="color:{colour}"><b>{html.escape(self._header())}</b></p>',
+                 _html_table(self._entry_rows())]
+        for title, rows in self._sections():
+            parts += [f"<p>{html.escape(title)}</p>", _html_table(rows)]
+        parts += [f"<p><small>{html.escape(line)}</small></p>" for line in self._footer()]
+        return "".join(parts) + "</div>"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _html_table(rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _table(rows: list[list[str]], indent: str) -> list[str]:
