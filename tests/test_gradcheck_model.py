@@ -203,3 +203,16 @@ def test_bad_models_get_clear_errors() -> None:
         gradcheck_model({"W": np.ones(3)}, cross_entropy, X, y, forward=forward)
     with pytest.raises(ValueError, match="no parameter that requires grad"):
         gradcheck_model({"W": Tensor(np.ones(3))}, cross_entropy, X, y, forward=forward)
+
+
+def test_a_graph_recorded_before_the_check_can_still_be_backpropagated() -> None:
+    """The check swaps arrays in and out instead of writing into the parameters: their versions do not move."""
+    params = make_params([5, 4, 3])
+    X, y = data()
+    loss = cross_entropy(forward(params, Tensor(X)), y)
+    assert gradcheck_model(params, cross_entropy, X, y, forward=forward).passed
+    loss.backward()
+    expected = make_params([5, 4, 3])
+    cross_entropy(forward(expected, Tensor(X)), y).backward()
+    for name in params:
+        np.testing.assert_allclose(params[name].grad.data, expected[name].grad.data, rtol=1e-12)

@@ -80,7 +80,7 @@ def _returns_tensor(fn: object) -> bool:
 
 def public_ops() -> set[str]:
     """Every public name that makes a Tensor from Tensors: Tensor methods and operators, module functions,
-    and, when nn provides them, nn.functional's functions and nn's layer classes."""
+    and, when nn provides them, nn.functional's functions, nn's layer classes and nn's Tensor functions."""
     names = set()
     for name, member in vars(Tensor).items():
         if name in OPERATORS or (not name.startswith("_") and _returns_tensor(member)):
@@ -96,10 +96,12 @@ def public_ops() -> set[str]:
             if inspect.isfunction(member) and member.__module__.startswith("nn") and _returns_tensor(member):
                 names.add(f"nn.functional.{name}")
     module = getattr(nn, "Module", None)
-    if module is not None:
-        for name, member in vars(nn).items():
-            if inspect.isclass(member) and issubclass(member, module) and member is not module:
-                names.add(f"nn.{name}")
+    for name in getattr(nn, "__all__", []):
+        member = getattr(nn, name)
+        if module is not None and inspect.isclass(member) and issubclass(member, module) and member is not module:
+            names.add(f"nn.{name}")  # a layer
+        elif inspect.isfunction(member) and inspect.get_annotations(member).get("return") == "Tensor":
+            names.add(f"nn.{name}")  # a function computing a Tensor (the penalties), not a selector of tensors
     return names
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinygrad_notes import Function, Tensor, grad, registry
+from tinygrad_notes import Function, Tensor, grad, gradcheck, registry
 from tinygrad_notes.combine import concatenate
 from tinygrad_notes.gradcheck_replay import GraphReplay
 
@@ -74,3 +76,30 @@ def test_only_the_ops_downstream_of_the_moved_input_are_rerun() -> None:
     out = ((x @ W1).tanh() @ W2).sum()
     replay = GraphReplay(out, [W1, W2])
     assert replay.n_nodes == 4 and replay.nodes_rerun(0) == 4 and replay.nodes_rerun(1) == 2
+
+
+@st.composite
+def broadcast_pairs(draw) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Two shapes that broadcast together: sizes kept or set to 1, and b possibly missing leading axes."""
+    shape = draw(st.lists(st.integers(1, 3), min_size=0, max_size=3))
+    a = tuple(s if draw(st.booleans()) else 1 for s in shape)
+    b = tuple(s if draw(st.booleans()) else 1 for s in shape)[draw(st.integers(0, len(shape))):]
+    return a, b
+
+
+BINARY = {
+    "add": lambda x, y: (x + y).tanh(),
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "maximum": lambda x, y: x.maximum(y * 0.1 + 1),  # y * 0.1 + 1 is in [1.2, 1.3], x in [0.5, 1.5]: ties unlikely
+}
+
+
+@settings(deadline=None, max_examples=30)
+@given(broadcast_pairs(), st.sampled_from(sorted(BINARY)))
+def test_replay_and_check_agree_with_calls_for_random_broadcast_shapes(shapes, op: str) -> None:
+    sa, sb = shapes
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.5, 1.5, sa), rng.uniform(2.0, 3.0, sb)
+    _assert_replay_matches_calls(BINARY[op], [a, b], 0)
+    assert gradcheck(BINARY[op], [a, b]).passed

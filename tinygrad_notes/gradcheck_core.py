@@ -358,17 +358,21 @@ class _Check:
 
 
 class _Moving:
-    """While inside, leaf k reads the array `work` (which the check perturbs in place); restored on exit."""
+    """While inside, leaf k reads the array `work` (which the check perturbs in place); restored on exit.
+
+    The array is swapped, not written: the leaf's own array (a model's parameter) is never modified,
+    so its in-place version does not move and a graph the user recorded before the check stays valid.
+    """
 
     def __init__(self, leaf: Tensor, work: np.ndarray) -> None:
         self.leaf, self.work = leaf, work
 
     def __enter__(self) -> None:
         self.orig = self.leaf._data
-        self.leaf.data = self.work
+        self.leaf._data = self.work
 
     def __exit__(self, *exc: object) -> None:
-        self.leaf.data = self.orig
+        self.leaf._data = self.orig
 
 
 @dataclass

@@ -74,9 +74,10 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
     so all evaluations see the same masks; `dropout="off"` calls `model.eval()`
     for the check when the model has it (this also puts batch norm on its running
     statistics) and restores the previous mode after. Parameters that are not
-    float64 are checked as float64 copies; the model's own arrays, mode and
-    `state_dict()` (when it has one: batch-norm running statistics) are restored
-    afterwards. Other options are gradcheck's (eps, atol, rtol, threshold, fast,
+    float64 are checked as float64 copies; the model's own arrays are never
+    written (a graph recorded before the check stays valid), and its mode and
+    `state_dict()` (when it has one and the check moved it: batch-norm running
+    statistics) are restored afterwards. Other options are gradcheck's (eps, atol, rtol, threshold, fast,
     probes, seed, ...).
     """
     if dropout not in ("frozen", "off"):
@@ -113,9 +114,9 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
     training = getattr(model, "training", None)
     switched = dropout == "off" and callable(getattr(model, "eval", None))
     try:
-        for _, t in params:
+        for _, t in params:  # swapped, not written: the model's arrays are not modified (see _Moving)
             if t.dtype != np.float64:
-                t.data = t._data.astype(np.float64)
+                t._data = t._data.astype(np.float64)
         if switched:
             model.eval()
             notes.append("dropout off: model.eval() during the check (batch norm used its running statistics)")
@@ -126,11 +127,12 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
                            title=f"gradcheck_model of {type(model).__name__}", order=1, offsets=list(offsets))
     finally:
         for (_, t), arr in zip(params, originals):
-            t.data = arr
+            t._data = arr
         if switched and callable(getattr(model, "train", None)):
             model.train(training if training is not None else True)
-        if snapshot is not None:
-            model.load_state_dict(snapshot)
+        if snapshot is not None and _changed(snapshot, model.state_dict()):
+            model.load_state_dict(snapshot)  # running statistics moved during the check: put them back
+            notes.append("the model's state (running statistics) moved during the check and was restored")
     if dropout == "frozen" and not any(n.startswith("randomness frozen") for n in report.notes):
         notes.append("no random draws were made (no dropout active): nothing needed freezing")
     if frozen_out:
@@ -157,6 +159,20 @@ def _state_snapshot(model: Any) -> Any:
     if not (callable(getattr(model, "state_dict", None)) and callable(getattr(model, "load_state_dict", None))):
         return None
     return _copy(model.state_dict())
+
+
+def _changed(before: Any, after: Any) -> bool:
+    """Whether two state trees differ anywhere."""
+    if isinstance(before, Mapping):
+        return not isinstance(after, Mapping) or set(before) != set(after) or any(
+            _changed(before[k], after[k]) for k in before)
+    if isinstance(before, list):
+        return not isinstance(after, list) or len(before) != len(after) or any(
+            _changed(a, b) for a, b in zip(before, after))
+    if isinstance(before, np.ndarray) or isinstance(after, (np.ndarray, Tensor)):
+        a = after._data if isinstance(after, Tensor) else after
+        return np.shape(before) != np.shape(a) or not np.array_equal(before, a)
+    return bool(before != after)
 
 
 def _copy(tree: Any) -> Any:
