@@ -73,16 +73,18 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     asked for it.
     """
     x = _tensor(x)
-    if x.ndim == 0 or np.ndim(weight) != 2 or x.shape[-1] != np.shape(weight)[1]:
+    w_shape = np.shape(weight) if not isinstance(weight, Tensor) else weight.shape
+    if x.ndim == 0 or len(w_shape) != 2 or x.shape[-1] != w_shape[1]:
         raise ShapeError(
-            f"linear: input of shape {x.shape} does not fit a weight of shape {np.shape(weight)} "
+            f"linear: input of shape {x.shape} does not fit a weight of shape {w_shape} "
             f"(out_features, in_features): the input's last axis must have as many features as the weight's columns"
         )
     if bias is None:
         return fused.Linear.apply(x, weight)
-    if np.shape(bias) != (np.shape(weight)[0],):
-        raise ShapeError(f"linear: bias of shape {np.shape(bias)} does not fit a weight of shape {np.shape(weight)}; "
-                         f"it must have shape ({np.shape(weight)[0]},)")
+    b_shape = np.shape(bias) if not isinstance(bias, Tensor) else bias.shape
+    if b_shape != (w_shape[0],):
+        raise ShapeError(f"linear: bias of shape {b_shape} does not fit a weight of shape {w_shape}; "
+                         f"it must have shape ({w_shape[0]},)")
     return fused.Linear.apply(x, weight, bias)
 
 
