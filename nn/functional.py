@@ -108,6 +108,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: np.rand
         return x
     keep = 1.0 - p
     mask = draw(lambda rng: rng.random(x.shape) < keep, generator)
+    if mask.shape != x.shape:  # only possible when frozen_randomness replays a draw made for another call
+        raise ShapeError(f"dropout: the replayed mask has shape {mask.shape} but the input has shape {x.shape}; "
+                         "inside frozen_randomness() every evaluation must make the same draws in the same order")
     return x * (mask * (1.0 / keep)).astype(x.dtype, copy=False)  # d/dx = mask / keep
 
 
