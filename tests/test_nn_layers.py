@@ -70,6 +70,8 @@ def test_linear_init_is_selectable_by_name_or_function() -> None:
     assert np.abs(glorot.weight.data).max() <= np.sqrt(6 / 700)
     custom = nn.Linear(3, 2, init=lambda w, generator=None: nn.init.constant_(w, 0.5))
     assert (custom.weight.data == 0.5).all()
+    assert not nn.Linear(3, 2, init=nn.init.zeros_).weight.data.any()
+    assert not nn.Linear(3, 2, init="zeros").weight.data.any()
     same = [nn.Linear(4, 3, generator=np.random.default_rng(7)).weight.data for _ in range(2)]
     np.testing.assert_array_equal(*same)
     with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
