@@ -213,12 +213,9 @@ class _Walk:
                     continue
                 parent = inp._ctx
                 if gi is not None:
-                    if raw:
-                        if type(gi) is Tensor:
-                            gi = gi._data
-                        gd = gi
-                    else:
-                        gd = gi._data
+                    if raw and type(gi) is Tensor:
+                        gi = gi._data
+                    gd = gi if raw else gi._data
                     xd = inp._data
                     if not trusted and gd.shape != xd.shape:
                         _shape_error(node, gd, xd)
@@ -233,9 +230,8 @@ class _Walk:
                     parent.pending = gi if prev is None else prev + gi
                 elif parent is None:
                     continue
-                left = parent.waiting - 1
-                parent.waiting = left
-                if left == 0:
+                parent.waiting -= 1
+                if not parent.waiting:
                     ready.append(parent)
             if not retain:
                 node.inputs = None  # drop everything saved for backward, so intermediates are freed

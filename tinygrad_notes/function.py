@@ -23,6 +23,7 @@ from tinygrad_notes.errors import ShapeError, explain_numpy_error
 
 _ndarray = np.ndarray
 _generic = np.generic
+_numpy_value = (np.ndarray, np.generic)
 _new = object.__new__
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
 
@@ -84,7 +85,7 @@ class Function:
         return f"<{op_name(ctx)}>"
 
 
-def run_op(cls: type, args: tuple, attrs: dict | None = None) -> Tensor:
+def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tensor:
     """`cls.apply(*args, **attrs)` without packing arguments: the hot path of every op.
 
     Runs forward on the inputs' arrays. When grad mode is on and an input requires
@@ -96,17 +97,14 @@ def run_op(cls: type, args: tuple, attrs: dict | None = None) -> Tensor:
     try:
         if len(args) == 2:  # unrolled for one and two inputs: most ops
             a, b = args
+            ra = rb = False
             if isinstance(a, Tensor):
-                xa, ra = a._data, a.requires_grad
-            else:
-                xa = a
-                ra = False
+                ra = a.requires_grad
+                a = a._data
             if isinstance(b, Tensor):
-                xb, rb = b._data, b.requires_grad
-            else:
-                xb = b
-                rb = False
-            out = cls.forward(ctx, xa, xb, **attrs) if attrs else cls.forward(ctx, xa, xb)
+                rb = b.requires_grad
+                b = b._data
+            out = cls.forward(ctx, a, b, **attrs) if attrs else cls.forward(ctx, a, b)
             needs: Any = (ra, rb) if ra or rb else None
         elif len(args) == 1 and isinstance(args[0], Tensor):
             a = args[0]
@@ -118,15 +116,15 @@ def run_op(cls: type, args: tuple, attrs: dict | None = None) -> Tensor:
                 tensor = isinstance(a, Tensor)
                 arrays.append(a._data if tensor else a)
                 flags.append(tensor and a.requires_grad)
-            out = cls.forward(ctx, *arrays, **(attrs or {}))
+            out = cls.forward(ctx, *arrays, **attrs)
             needs = tuple(flags) if any(flags) else None
     except (ValueError, IndexError, TypeError) as err:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        message = explain_numpy_error(cls, err, arrays, attrs or {})
+        message = explain_numpy_error(cls, err, arrays, attrs)
         if message is None:
             raise
         raise ShapeError(message) from None
-    if type(out) is not _ndarray and not isinstance(out, _generic):
+    if not isinstance(out, _numpy_value):
         out = np.asarray(out)
     t = _new(Tensor)
     t._data = out
@@ -139,22 +137,24 @@ def run_op(cls: type, args: tuple, attrs: dict | None = None) -> Tensor:
         if mode.anomaly:
             _check_finite(cls, out, "forward", None)
         return t
+    t.requires_grad = True
+    t._ctx = ctx
     ctx.inputs = args
     ctx.needs_input_grad = needs
     ctx.stamp = mode.write_count
-    ctx.attrs = attrs if attrs is not None else _NO_ATTRS
+    ctx.attrs = attrs
     ctx.scope = mode.scope
     ctx.extra = None
     ctx.pending = None
     ctx.waiting = 0
-    t.requires_grad = True
-    t._ctx = ctx
+    # A leaf that requires grad keeps its `.data` read-only while this node lives.
     if needs[0] and args[0]._ctx is None:
         _note_saved_leaf(args[0], ctx)
-    if len(needs) > 1:
-        for a, need in zip(args[1:], needs[1:]):
-            if need and a._ctx is None:
-                _note_saved_leaf(a, ctx)
+    if len(needs) == 2:
+        if needs[1] and args[1]._ctx is None:
+            _note_saved_leaf(args[1], ctx)
+    elif len(needs) > 2:
+        _note_saved_leaves(args, needs, ctx)
     if cls.is_view and isinstance(args[0], Tensor):
         t._version = version_box(args[0])
     if cls.saves_output:
@@ -170,6 +170,12 @@ def op_name(node_or_cls: Any) -> str:
     """The op's name as shown in errors, reports and graph pictures (`mul`, `matmul`, `MyOp`)."""
     cls = node_or_cls if isinstance(node_or_cls, type) else type(node_or_cls)
     return cls.__dict__.get("op_name") or cls.__name__
+
+
+def _note_saved_leaves(args: tuple, needs: tuple, ctx: Function) -> None:
+    for a, need in zip(args[1:], needs[1:]):
+        if need and a._ctx is None:
+            _note_saved_leaf(a, ctx)
 
 
 def _note_saved_leaf(leaf: Tensor, ctx: Function) -> None:
