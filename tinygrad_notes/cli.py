@@ -149,8 +149,8 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     print("-" * len(header))
     samples = sum(r.samples for r in results)
-    print(f"{len(results) - len(failed)}/{len(results)} ops passed ({samples} samples, orders "
-          f"{' and '.join(map(str, orders))}) in {seconds:.1f} s")
+    print(f"{len(results) - len(failed)}/{len(results)} ops passed ({samples} samples, "
+          f"order{'s' if len(orders) > 1 else ''} {' and '.join(map(str, orders))}) in {seconds:.1f} s")
     shown = [(r.name, *failure) for r in failed for failure in r.failures]
     for name, order, note, detail in shown[:MAX_DETAILS]:
         print(f"\n{name}, order {order}, sample '{note}':")

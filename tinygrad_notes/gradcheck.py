@@ -83,8 +83,9 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = EPS, atol:
     `raise_on_failure=True` raises `GradcheckError` with the report's table.
     """
     prepared = _Prepared(inputs, "gradcheck")
-    settings = Settings(eps, atol, rtol, threshold, fast, probes, seed, fallback, allow_kinks, max_outputs, worst,
-                        replay)
+    settings = Settings(eps=eps, atol=atol, rtol=rtol, threshold=threshold, fast=fast, probes=probes, seed=seed,
+                        fallback=fallback, allow_kinks=allow_kinks, max_outputs=max_outputs, worst=worst,
+                        replay=replay)
     report = run_check(prepared.call(fn), prepared.leaves, prepared.labels(names), settings,
                        title=f"gradcheck of {_fn_name(fn)}", order=1)
     report.notes[:0] = prepared.notes
