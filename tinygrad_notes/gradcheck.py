@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,15 +165,11 @@ def numerical_grad(fn: Callable[..., Tensor], inputs: Any, eps: float = EPS) -> 
     return results
 
 
-@dataclass
 class _Prepared:
     """The checked inputs as float64 leaf copies, the other arguments as they are, and how to call fn."""
 
-    inputs: Any
-    who: str
-
-    def __post_init__(self) -> None:
-        inputs = self.inputs
+    def __init__(self, inputs: Any, who: str) -> None:
+        self.who = who
         if isinstance(inputs, Mapping):
             keys: list[Any] = list(inputs)
             values = [inputs[k] for k in keys]
