@@ -1,4 +1,4 @@
-"""The `tinygrad-notes` command (also `python -m tinygrad_notes`): one subcommand per job.
+"""The `tinygrad-notes` command (also `python -m tinygrad_notes`): demo, gradcheck and search.
 
 `tinygrad-notes gradcheck` checks every op of the registry at first and second
 order and prints a table (op, samples, worst relative error per order, verdict);
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes.cli_jobs import add_demo, add_search
+
 MAX_DETAILS = 5  # failing samples whose full report is printed after the table
 
 
@@ -26,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tinygrad-notes", description="tinygrad_notes from the command line")
     commands = parser.add_subparsers(dest="command", title="commands")
     commands.required = True
+    add_demo(commands)
     _add_gradcheck(commands)
+    add_search(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
