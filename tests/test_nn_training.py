@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from test_nn_opinfo import numeric_grads, rel_error
 
 import nn
 from nn import functional as F
-from tinygrad_notes import Tensor, grad, no_grad
-from tinygrad_notes.random import frozen_randomness
+from tinygrad_notes import Tensor, gradcheck_model, no_grad
 
 
 def _spirals(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,20 +91,7 @@ def test_the_gradient_of_a_whole_model_with_dropout_and_l2_checks_out() -> None:
     model = nn.Sequential(nn.Linear(3, 5, generator=rng), nn.Tanh(), nn.Dropout(0.4, generator=rng),
                           nn.BatchNorm1d(5), nn.Linear(5, 2, generator=rng)).double()
     x, labels = Tensor(rng.standard_normal((6, 3))), rng.integers(0, 2, 6)
-    names = [n for n, _ in model.named_parameters()]
-
-    def cost(params: dict[str, Tensor]) -> Tensor:
-        out = nn.functional_call(model, params, x)
-        return F.cross_entropy(out, labels) + nn.l2_penalty(list(params.values()), 0.3, 6)
-
-    with frozen_randomness() as replay:  # the first evaluation draws the masks, every later one replays them
-        analytic = grad(cost(dict(model.named_parameters())), list(model.parameters()))
-
-        def cost_at(arrays: list[np.ndarray]) -> float:
-            replay.restart()
-            with no_grad():
-                return cost({n: Tensor(a) for n, a in zip(names, arrays)}).item()
-
-        numeric = numeric_grads(cost_at, [p.data.copy() for p in model.parameters()])
-    for name, a, n in zip(names, analytic, numeric):
-        assert rel_error(a.data, n) < 1e-7, name
+    report = gradcheck_model(model, F.cross_entropy, x, labels, regularization=lambda m: nn.l2_penalty(m, 0.3, 6))
+    assert report.passed and report.rel_error < 1e-7
+    assert [e.name for e in report.entries] == [n for n, _ in model.named_parameters()]
+    assert any("randomness frozen" in note for note in report.notes)
