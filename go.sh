@@ -56,7 +56,7 @@ case "$job" in
   demo)
     ensure_dot
     ensure_venv "demo,search"
-    exec "$VENV/bin/python" examples/quickstart.py "$@"
+    exec "$VENV/bin/python" -m tinygrad_notes demo "$@"
     ;;
   test)
     ensure_dot

@@ -9,7 +9,7 @@ floor), bare Tensors, nn modules, and PyTorch when it is installed. BLAS runs on
 one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: on a
 shared 2-core machine threaded BLAS makes the timings noise.
 
-    PYTHONPATH=. python benchmarks/nn.py [--blocks 30] [--steps 10]
+    python benchmarks/nn.py [--blocks 30] [--steps 10]
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-# This script is called nn.py: drop its own folder from the path so `import nn` finds the package, not itself.
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+# This script is called nn.py: drop its own folder from the path so `import nn` finds the package, not itself,
+# and put the project root first (like benchmarks/engine.py) so it runs without PYTHONPATH.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_here)] + [p for p in sys.path if os.path.abspath(p or ".") != _here]
 
 import nn  # noqa: E402
 from tinygrad_notes import Tensor  # noqa: E402

@@ -73,16 +73,18 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     asked for it.
     """
     x = _tensor(x)
-    if x.ndim == 0 or np.ndim(weight) != 2 or x.shape[-1] != np.shape(weight)[1]:
+    w_shape = np.shape(weight) if not isinstance(weight, Tensor) else weight.shape
+    if x.ndim == 0 or len(w_shape) != 2 or x.shape[-1] != w_shape[1]:
         raise ShapeError(
-            f"linear: input of shape {x.shape} does not fit a weight of shape {np.shape(weight)} "
+            f"linear: input of shape {x.shape} does not fit a weight of shape {w_shape} "
             f"(out_features, in_features): the input's last axis must have as many features as the weight's columns"
         )
     if bias is None:
         return fused.Linear.apply(x, weight)
-    if np.shape(bias) != (np.shape(weight)[0],):
-        raise ShapeError(f"linear: bias of shape {np.shape(bias)} does not fit a weight of shape {np.shape(weight)}; "
-                         f"it must have shape ({np.shape(weight)[0]},)")
+    b_shape = np.shape(bias) if not isinstance(bias, Tensor) else bias.shape
+    if b_shape != (w_shape[0],):
+        raise ShapeError(f"linear: bias of shape {b_shape} does not fit a weight of shape {w_shape}; "
+                         f"it must have shape ({w_shape[0]},)")
     return fused.Linear.apply(x, weight, bias)
 
 
@@ -106,6 +108,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: np.rand
         return x
     keep = 1.0 - p
     mask = draw(lambda rng: rng.random(x.shape) < keep, generator)
+    if mask.shape != x.shape:  # only possible when frozen_randomness replays a draw made for another call
+        raise ShapeError(f"dropout: the replayed mask has shape {mask.shape} but the input has shape {x.shape}; "
+                         "inside frozen_randomness() every evaluation must make the same draws in the same order")
     return x * (mask * (1.0 / keep)).astype(x.dtype, copy=False)  # d/dx = mask / keep
 
 

@@ -1,14 +1,17 @@
 """The two ops nn defines as Functions instead of composing them, and why each is worth it.
 
 Everything else in nn is composed from the engine's primitives. A fused op is
-checked like a primitive: its backward is written with Tensor ops (so second
-derivatives work) and its registry entry gradient-checks both orders.
+checked like a primitive: its backward is written with operations Tensors and
+arrays share (so a recorded backward gives second derivatives) and its registry
+entry gradient-checks both orders.
 
 - `linear`: x @ W.T + b composed is three nodes (transpose, matmul, add), and
   W's gradient arrives transposed (a Fortran-ordered view), which makes every
   later elementwise pass over it (the optimizer's update) slow. Measured in
   benchmarks/nn.py: the composed form made the nn MLP step 1.4x the bare-Tensor
-  one; fused, dW = g^T x is computed directly in W's own (out, in) layout.
+  one; fused, dW = g^T x is computed directly in W's own (out, in) layout. It is
+  an engine `Primitive`: when no graph of the backward is wanted, its rule runs
+  on plain numpy arrays, like the engine's own matmul.
 - `softplus`: log(1 + exp(z)) composed stably as max(z, 0) + log(1 + exp(-|z|))
   has kinks at z = 0 (in max and |z|) that only cancel in the true function, not
   in the chain rule: the first derivative there depends on how ties are split
@@ -22,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_notes import Function, Tensor
+from tinygrad_notes.primitives import Primitive
 
 
-class Linear(Function):
+class Linear(Primitive):
     __slots__ = ()
     op_name = "linear"
 
@@ -39,14 +43,12 @@ class Linear(Function):
 
     def backward(ctx, g: Tensor) -> tuple[Tensor | None, ...]:
         # dx = g W;  dW = g^T x and db = sum of g, both summed over the leading (batch) axes
-        x, weight = ctx.inputs[0], ctx.inputs[1]
+        operands = ctx.operands()  # Tensors when the backward is recorded, else their arrays
+        x, weight = operands[0], operands[1]
         needs = ctx.needs_input_grad
         gx = g @ weight if needs[0] else None
         rows = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gw = None
-        if needs[1]:
-            xs = x if isinstance(x, Tensor) else Tensor(x)
-            gw = rows.T @ (xs.reshape(-1, xs.shape[-1]) if xs.ndim != 2 else xs)
+        gw = rows.T @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         return gx, gw, rows.sum(0) if needs[2] else None

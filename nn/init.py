@@ -16,7 +16,8 @@ Each comes as `*_normal_` (a Gaussian with that variance) and `*_uniform_`
 (U(-a, a) with a = sqrt(3 Var), the same variance), and takes `gain`: the
 standard deviation is multiplied by it (the notes: the variance multiplier can
 itself be tuned). Every function writes through `t.inplace_data()` and returns
-`t`; `generator` is a `np.random.Generator` (the library's default one when None).
+`t`; `generator` is a `np.random.Generator` (the library's default one when None;
+the deterministic fills accept and ignore it, so any of them can be `Linear(init=...)`).
 """
 
 from __future__ import annotations
@@ -84,17 +85,17 @@ def _rng(generator: Generator) -> np.random.Generator:
     return generator if generator is not None else default_generator()
 
 
-def zeros_(t: Tensor) -> Tensor:
-    """Fill with 0 (biases)."""
+def zeros_(t: Tensor, generator: Generator = None) -> Tensor:
+    """Fill with 0 (biases). `generator` is accepted and unused, so every initializer has one signature."""
     return _fill(t, 0)
 
 
-def ones_(t: Tensor) -> Tensor:
+def ones_(t: Tensor, generator: Generator = None) -> Tensor:
     """Fill with 1 (batch norm's gamma)."""
     return _fill(t, 1)
 
 
-def constant_(t: Tensor, value: float) -> Tensor:
+def constant_(t: Tensor, value: float, generator: Generator = None) -> Tensor:
     """Fill with `value`."""
     return _fill(t, value)
 
@@ -166,7 +167,7 @@ _BY_NAME: dict[str, Callable[..., Tensor]] = {
     "he": he_normal_, "he_normal": he_normal_, "he_uniform": he_uniform_,
     "kaiming": he_normal_, "kaiming_normal": he_normal_, "kaiming_uniform": he_uniform_,
     "glorot": glorot_normal_, "glorot_normal": glorot_normal_, "glorot_uniform": glorot_uniform_,
-    "zeros": lambda t, generator=None: zeros_(t),
+    "zeros": zeros_,
 }
 
 

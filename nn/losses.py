@@ -84,8 +84,13 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     index = _class_indices(target, input, "nll_loss")
     if index is None:
         raise TypeError("nll_loss: target must hold class indices (ints); for probability targets use cross_entropy")
-    picked = input[index] if input.ndim == 1 else input[np.arange(input.shape[0]), index]
-    return _reduce(-picked, reduction)
+    return _pick_negated(input, index, reduction)
+
+
+def _pick_negated(log_probs: Tensor, index: np.ndarray, reduction: str) -> Tensor:
+    """-log_probs[i, index[i]], reduced (arguments already checked)."""
+    picked = log_probs[index] if log_probs.ndim == 1 else log_probs[np.arange(log_probs.shape[0]), index]
+    return -_reduce(picked, reduction)
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -100,8 +105,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     input = _tensor(input)
     _check_logits(input, "cross_entropy")
     log_probs = input.log_softmax(-1)
-    if _class_indices(target, input, "cross_entropy") is not None:
-        return nll_loss(log_probs, target, reduction)
+    index = _class_indices(target, input, "cross_entropy")
+    if index is not None:
+        return _pick_negated(log_probs, index, reduction)
     target = _tensor(target)
     _same_shape(input, target, "cross_entropy")
     return _reduce(-(target * log_probs).sum(-1), reduction)

@@ -139,6 +139,15 @@ class Module:
             )
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy.deepcopy and joblib: the name cache holds weak references, so it is left out (and rebuilt)."""
+        state = self.__dict__.copy()
+        state["_names"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _unregister(self, name: str) -> None:
         """Remove `name` from every registry (an attribute changes kind, or is deleted)."""
         self._parameters.pop(name, None)

@@ -43,7 +43,7 @@ def _normal(rng: Rng, *shape: int) -> np.ndarray:
 
 def _away_from_zero(rng: Rng, *shape: int) -> np.ndarray:
     """Values with |x| in [0.2, 2]: clear of the kink at 0 (relu, leaky_relu, abs)."""
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape)
+    return np.asarray(rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape))  # 0-d stays an array
 
 
 def _probabilities(rng: Rng, *shape: int) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from nn import functional as F
@@ -35,6 +37,24 @@ def test_linear_gradients_have_the_closed_forms() -> None:
     assert gw.data.flags.c_contiguous
 
 
+@settings(deadline=None, max_examples=25)
+@given(lead=st.lists(st.integers(1, 4), max_size=2), n_in=st.integers(1, 5), n_out=st.integers(1, 5),
+       seed=st.integers(0, 2**16))
+def test_linear_forward_and_gradients_for_any_batch_shape(lead: list[int], n_in: int, n_out: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((*lead, n_in)), requires_grad=True)
+    w = Tensor(rng.standard_normal((n_out, n_in)), requires_grad=True)
+    b = Tensor(rng.standard_normal(n_out), requires_grad=True)
+    out = F.linear(x, w, b)
+    np.testing.assert_allclose(out.data, x.data @ w.data.T + b.data, rtol=1e-12)
+    g = rng.standard_normal(out.shape)
+    gx, gw, gb = grad(out, [x, w, b], grad_outputs=Tensor(g))
+    rows, xs = g.reshape(-1, n_out), x.data.reshape(-1, n_in)
+    np.testing.assert_allclose(gx.data, g @ w.data, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gw.data, rows.T @ xs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gb.data, rows.sum(axis=0), rtol=1e-10, atol=1e-12)
+
+
 def test_linear_default_init_is_he_with_zero_bias() -> None:
     lin = nn.Linear(400, 300, generator=np.random.default_rng(0))
     assert abs(lin.weight.data.var() / (2 / 400) - 1) < 0.02
@@ -50,6 +70,8 @@ def test_linear_init_is_selectable_by_name_or_function() -> None:
     assert np.abs(glorot.weight.data).max() <= np.sqrt(6 / 700)
     custom = nn.Linear(3, 2, init=lambda w, generator=None: nn.init.constant_(w, 0.5))
     assert (custom.weight.data == 0.5).all()
+    assert not nn.Linear(3, 2, init=nn.init.zeros_).weight.data.any()
+    assert not nn.Linear(3, 2, init="zeros").weight.data.any()
     same = [nn.Linear(4, 3, generator=np.random.default_rng(7)).weight.data for _ in range(2)]
     np.testing.assert_array_equal(*same)
     with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
@@ -137,6 +159,9 @@ def test_dropout_masks_are_seeded_fresh_each_call_and_frozen_on_demand() -> None
         frozen = a(x).data
         replay.restart()
         np.testing.assert_array_equal(a(x).data, frozen)
+        with pytest.raises(ShapeError, match=r"replayed mask has shape \(8, 8\) but the input has shape \(2, 8\)"):
+            replay.restart()
+            a(Tensor(np.ones((2, 8), dtype=np.float32)))
     manual_seed(11)
     c = nn.Dropout(0.5)(x).data
     manual_seed(11)

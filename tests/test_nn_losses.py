@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from nn import functional as F
@@ -25,6 +27,17 @@ def test_cross_entropy_value_and_the_notes_gradient_dz_equals_yhat_minus_y() -> 
     assert loss.item() == pytest.approx(-np.mean(np.log(y_hat[np.arange(6), labels])), rel=1e-12)
     (dz,) = grad(loss, z)
     np.testing.assert_allclose(dz.data, (y_hat - onehot) / 6, rtol=1e-10, atol=1e-15)
+
+
+@settings(deadline=None, max_examples=30)
+@given(n=st.integers(1, 6), c=st.integers(2, 6), scale=st.sampled_from([0.1, 1.0, 30.0]), seed=st.integers(0, 2**16))
+def test_cross_entropy_gradient_is_softmax_minus_one_hot_for_any_shape(n: int, c: int, scale: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    z = Tensor(rng.standard_normal((n, c)) * scale, requires_grad=True)
+    labels = rng.integers(0, c, n)
+    for reduction, divisor in (("mean", n), ("sum", 1)):
+        (dz,) = grad(F.cross_entropy(z, labels, reduction=reduction), z)
+        np.testing.assert_allclose(dz.data, (_softmax(z.data) - np.eye(c)[labels]) / divisor, rtol=1e-9, atol=1e-14)
 
 
 def test_cross_entropy_with_indices_equals_one_hot_and_handles_soft_targets() -> None:

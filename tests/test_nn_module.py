@@ -323,6 +323,35 @@ def test_functional_call_swaps_tensors_in_and_back_out() -> None:
         nn.functional_call(seq, {"0.bias": w}, x)
 
 
+def test_a_deep_copy_is_independent_and_records_its_own_scopes() -> None:
+    import copy
+
+    model = Model()
+    x = Tensor(np.ones((3, 3), dtype=np.float32))
+    model(x)
+    clone = copy.deepcopy(model)
+    assert clone.head.weight is not model.head.weight and isinstance(clone.head.weight, nn.Parameter)
+    clone.head.weight.inplace_data()[...] = 0
+    assert model.head.weight.data.any()
+    assert set(_ops_by_scope(clone(x))) == {None, "encoder", "encoder.layers.0", "encoder.layers.1", "head", "norm"}
+
+
+def test_a_fresh_model_survives_pickling_for_worker_processes() -> None:
+    """joblib ships arguments to workers by pickling; the module's weak-reference name cache must not block it."""
+    import pickle
+
+    from tinygrad_notes import no_grad
+
+    model = Model().eval()
+    x = Tensor(np.ones((2, 3), dtype=np.float32))
+    with no_grad():  # a call fills every child's name cache (no graph is recorded to hold the parameters)
+        expected = model(x).data
+    assert model.head._names
+    clone = pickle.loads(pickle.dumps(model))
+    with no_grad():
+        np.testing.assert_array_equal(clone(x).data, expected)
+
+
 def test_apply_and_requires_grad() -> None:
     model = Model()
     seen = []

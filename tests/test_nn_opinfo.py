@@ -150,6 +150,13 @@ def test_every_functional_op_and_every_layer_is_registered() -> None:
     assert layers - names == set()
 
 
+@pytest.mark.parametrize(("op", "sample"), CASES, ids=IDS)
+def test_samples_follow_the_registry_contract(op: OpInfo, sample: Sample) -> None:
+    """Inputs are float numpy arrays (0-d ones included), as the shared gradient checker expects."""
+    assert sample.inputs and all(type(a) is np.ndarray and a.dtype.kind == "f" for a in sample.inputs)
+    assert sample.note
+
+
 def test_the_checker_here_catches_a_wrong_gradient() -> None:
     """The helper is not vacuous: a layer whose backward is off by 1% in one entry fails it."""
 

@@ -154,3 +154,20 @@ def test_creation_helpers():
     assert tn.rand(5, generator=np.random.default_rng(0), requires_grad=True).requires_grad
     z = tn.zeros_like(np.ones((2, 2), dtype=np.float64))
     assert z.dtype == np.float64 and tn.ones_like(z).data.sum() == 4
+
+
+def test_copy_and_worker_shipping_keep_data_but_not_the_graph():
+    import copy
+    import pickle
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    w.name = "w"
+    loss = (w * w).sum()  # w is now held by a graph (weak references in its bookkeeping)
+    clone = pickle.loads(pickle.dumps(w))  # what joblib does with arguments it ships to a worker
+    assert clone.tolist() == [1.0, 2.0] and clone.requires_grad and clone.name == "w" and clone.is_leaf
+    assert clone.data.flags.writeable  # no graph came along
+    deep = copy.deepcopy(w)
+    deep.data[0] = 9.0
+    assert w.tolist() == [1.0, 2.0]
+    loss.backward()
+    np.testing.assert_allclose(w.grad.data, [2, 4])

@@ -10,6 +10,16 @@ from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
 from tinygrad_notes.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from tinygrad_notes.errors import ShapeError
 from tinygrad_notes.function import Function
+from tinygrad_notes.gradcheck import (
+    GradcheckError,
+    GradcheckReport,
+    assert_gradcheck,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+    relative_error,
+)
+from tinygrad_notes.gradcheck_model import gradcheck_model
 from tinygrad_notes.mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
 
@@ -18,5 +28,7 @@ __all__ = [
     "name_scope", "set_default_dtype", "get_default_dtype", "ShapeError",
     "concatenate", "stack", "where", "maximum", "minimum",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
+    "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",
+    "GradcheckReport", "GradcheckError",
 ]
 __version__ = "0.1.0"

@@ -66,16 +66,25 @@ def is_grad_enabled() -> bool:
     return grad_enabled
 
 
-@contextmanager
-def name_scope(name: str) -> Iterator[None]:
-    """Tag every op recorded inside with a dotted scope name (nn modules use it; viz groups by it)."""
-    global scope
-    prev = scope
-    scope = name if not prev else f"{prev}.{name}" if name else prev
-    try:
-        yield
-    finally:
-        scope = prev
+class name_scope:  # noqa: N801 - used like a function, as a context manager
+    """Tag every op recorded inside with a dotted scope name (nn modules use it; viz groups by it).
+
+    A small class rather than a generator-based context manager: every nn module call enters one.
+    """
+
+    __slots__ = ("name", "prev")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        global scope
+        self.prev = prev = scope
+        scope = self.name if not prev else f"{prev}.{self.name}" if self.name else prev
+
+    def __exit__(self, *exc: object) -> None:
+        global scope
+        scope = self.prev
 
 
 @contextmanager

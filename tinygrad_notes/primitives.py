@@ -145,37 +145,26 @@ class Pow(Primitive):
         return gx, gy
 
 
-def _tie_weights(x: Any, y: Any, pick: np.ufunc, dtype: np.dtype) -> np.ndarray:
-    """1 where x wins, 0.5 at ties, 0 where y wins: how maximum/minimum route the gradient."""
-    return np.where(pick(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(dtype, copy=False)
-
-
 class Maximum(Primitive):
     __slots__ = ()
     op_name = "maximum"
+    pick, wins = np.maximum, np.greater  # Minimum swaps these
 
     def forward(ctx, x, y):
-        return np.maximum(x, y)
+        return type(ctx).pick(x, y)
 
-    def backward(ctx, g):  # 1 to the larger input, split 1/2 and 1/2 at ties
+    def backward(ctx, g):  # 1 to the input that won, 1/2 and 1/2 at ties
         x, y = ctx.operands()
-        w = _tie_weights(_data(x), _data(y), np.greater, g.dtype)
+        xd, yd = _data(x), _data(y)
+        w = np.where(type(ctx).wins(xd, yd), 1.0, np.where(xd == yd, 0.5, 0.0)).astype(g.dtype, copy=False)
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
 
 
-class Minimum(Primitive):
+class Minimum(Maximum):
     __slots__ = ()
     op_name = "minimum"
-
-    def forward(ctx, x, y):
-        return np.minimum(x, y)
-
-    def backward(ctx, g):  # 1 to the smaller input, split 1/2 and 1/2 at ties
-        x, y = ctx.operands()
-        w = _tie_weights(_data(x), _data(y), np.less, g.dtype)
-        nx, ny = ctx.needs_input_grad
-        return (unbroadcast(g * w, x.shape) if nx else None, unbroadcast(g * (1 - w), y.shape) if ny else None)
+    pick, wins = np.minimum, np.less
 
 
 # ---- elementwise unary --------------------------------------------------------------------

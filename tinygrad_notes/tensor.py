@@ -253,6 +253,17 @@ class Tensor:
         return _HookHandle(hooks, fn)
 
     # ---- Python protocol ------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """For copying and for shipping to worker processes: the data, not the graph or its bookkeeping."""
+        return {"data": np.asarray(self._data), "requires_grad": self.requires_grad, "name": self.name,
+                "grad": self.grad}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._data, self.requires_grad, self.grad = state["data"], state["requires_grad"], state["grad"]
+        self._ctx, self._version, self._extra = None, None, None
+        if state.get("name") is not None:
+            self.name = state["name"]
+
     def __repr__(self) -> str:
         body = np.array2string(np.asarray(self._data), separator=", ", prefix="Tensor(", threshold=64)
         extra = f", dtype={self._data.dtype}"
