@@ -1,20 +1,23 @@
 """Zeros vs large random vs He initialization: the course notes' week 1 "weight initialization" experiment.
 
 The same ReLU network (2 -> 10 -> 5 -> 1, the notes' sizes) learns the same circles with the same
-gradient descent three times; only the starting weights differ:
+gradient descent three times; only the starting weights differ (large random and He even draw the
+same random numbers, only scaled differently):
 
 - zeros: every hidden unit computes the same thing and gets the same (here: zero) gradient, so the
   symmetry is never broken. Only the output bias learns, and the cost stays at that of a constant
   guess (ln 2 for balanced classes): 50% accuracy.
-- large random (randn * 10): the first cost is huge and the gradients explode (norms hundreds of
-  times He's); gradient descent spends its first steps recovering from the start.
+- large random (randn * 10): the first cost is in the thousands (confident wrong predictions cost a
+  lot) and the first gradients are hundreds of times He's; gradient descent spends its first
+  hundreds of steps undoing the start, jumping about, and (depending on the draw) may end well
+  above He or catch up with it.
 - He (randn * sqrt(2 / n_in)): the notes' choice for ReLU; the cost falls steadily and it classifies
   the circles.
 
 What to look for in the figures: `costs.png` (log scale) shows zeros flat at ln 2, large random
 starting hundreds of times higher than He; `grad_norms_<init>.png` shows each layer's gradient
-norm per epoch (zeros: nothing at all in the hidden layers; large random: in the exploding band
-at the start); `boundary_<init>.png` shows what each network learned.
+norm per epoch (zeros: exactly 0 for every weight, nothing drawn; large random: above 100 at the
+start, against below 1 for He); `boundary_<init>.png` shows what each network learned.
 
     python examples/initialization.py [--out DIR] [--quick] [--seed N]
 """

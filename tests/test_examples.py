@@ -128,7 +128,8 @@ def test_scalar_neuron_gradients_equal_the_closed_form(load, tmp_path, seed):
     assert r["output"] == pytest.approx(o, abs=1e-15)
     for name, value in expected.items():
         assert r["backprop"][name] == pytest.approx(value, abs=1e-14)
-    assert r["relative_error"] < 1e-7  # the notes' threshold against the two-sided difference
+    assert r["gradcheck_passed"] and r["relative_error"] < 1e-7  # the notes: about 1e-7 or less is great
+    assert r["numerical"] == pytest.approx(expected, abs=1e-7)  # two-sided differences agree with the closed form
     if seed == 0:  # micrograd's walkthrough: o = 1/sqrt(2), so 1 - o^2 = 1/2
         assert r["output"] == pytest.approx(1 / math.sqrt(2))
         assert r["backprop"] == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5})
