@@ -31,6 +31,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -61,33 +62,43 @@ def build_model(run: str, hidden: int, generator: np.random.Generator) -> nn.Seq
     )
 
 
-def evaluate(model: nn.Module, X: Tensor, y: np.ndarray) -> tuple[float, float]:
-    """(cross-entropy cost, accuracy) of the network in eval mode (no dropout), without recording a graph."""
+def logits_of(model: nn.Module, X: np.ndarray) -> Tensor:
+    """The network's output in eval mode (no dropout: the notes' test time), without recording a graph."""
     model.eval()
     with no_grad():
-        logits = model(X)
-        cost = nn.functional.binary_cross_entropy_with_logits(logits, y[:, None].astype(np.float32)).item()
+        logits = model(Tensor(X))
     model.train()
+    return logits
+
+
+def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:
+    return logits_of(model, X).data[:, 0] > 0
+
+
+def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(cross-entropy cost, accuracy) of the network in eval mode."""
+    logits = logits_of(model, X)
+    cost = nn.functional.binary_cross_entropy_with_logits(logits, y[:, None].astype(np.float32)).item()
     return cost, float(((logits.data[:, 0] > 0) == y).mean())
 
 
 def train(run: str, model: nn.Module, data: dict, epochs: int) -> dict[str, list]:
     """Full-batch Adam; train and dev cost and accuracy every EVAL_EVERY epochs."""
     opt = optim.Adam(model.parameters(), lr=0.01)
-    X, y = Tensor(data["X_train"]), data["y_train"]
-    targets = y[:, None].astype(np.float32)
+    X, y = data["X_train"], data["y_train"]
+    inputs, targets = Tensor(X), y[:, None].astype(np.float32)
     history: dict[str, list] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": []}
     for epoch in range(1, epochs + 1):
         opt.zero_grad()
-        cost = nn.functional.binary_cross_entropy_with_logits(model(X), targets)
+        cost = nn.functional.binary_cross_entropy_with_logits(model(inputs), targets)
         if run == "L2":
             cost = cost + nn.l2_penalty(model, LAMBD, m=len(y))
         cost.backward()
         opt.step()
         if epoch % EVAL_EVERY:
             continue
-        for split, inputs, labels in (("train", X, y), ("dev", data["X_dev"], data["y_dev"])):
-            c, a = evaluate(model, inputs, labels)
+        for split in ("train", "dev"):
+            c, a = evaluate(model, data[f"X_{split}"], data[f"y_{split}"])
             history[f"{split}_cost"].append(c)
             history[f"{split}_accuracy"].append(a)
     return history
@@ -115,9 +126,9 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     out.mkdir(parents=True, exist_ok=True)
     epochs, hidden = (500, 50) if quick else (2000, 100)
     X, y = make_moons(700, noise=0.15, seed=seed)
-    flipped = np.random.default_rng(seed).random(len(y)) < FLIP
+    flipped = np.random.default_rng([seed, 1]).random(len(y)) < FLIP  # a random stream of its own
     y = np.where(flipped, 1 - y, y)
-    data = {"X_train": X[:200], "y_train": y[:200], "X_dev": Tensor(X[200:]), "y_dev": y[200:]}
+    data = {"X_train": X[:200], "y_train": y[:200], "X_dev": X[200:], "y_dev": y[200:]}
 
     results, histories = {}, {}
     for run in RUNS:
@@ -128,8 +139,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
                                  dev_accuracy=h["dev_accuracy"], base_error=FLIP, title=f"{run}: learning curves",
                                  xlabel=f"evaluation (every {EVAL_EVERY} epochs)",
                                  path=out / f"curves_{tag}.png")
-        model.eval()
-        viz.plot_decision_boundary(lambda pts, m=model: m(Tensor(pts)).data[:, 0] > 0, X[:200], y[:200],
+        viz.plot_decision_boundary(partial(predict, model), X[:200], y[:200],
                                    title=f"{run}: decision boundary (training points)",
                                    path=out / f"boundary_{tag}.png")
         train_error, dev_error = 1 - h["train_accuracy"][-1], 1 - h["dev_accuracy"][-1]

@@ -45,9 +45,9 @@ def test_initialization_zeros_never_break_symmetry_and_he_trains(load, tmp_path)
     inits = ("zeros", "large_random", "he")
     assert_pngs(tmp_path, {"costs.png"} | {f"{kind}_{i}.png" for i in inits for kind in ("grad_norms", "boundary")})
     zeros, large, he = r["zeros"], r["large random"], r["He"]
-    # zeros: every hidden weight's gradient is exactly 0 at every step, so the network stays a constant guess,
-    # whose cost cannot go below the entropy of the training labels
-    assert zeros["max_hidden_grad_norm"] == 0.0
+    # zeros: every weight's gradient is exactly 0 at every step (all activations are 0), so only the output
+    # bias learns: the network stays a constant guess, whose cost cannot go below the entropy of the labels
+    assert zeros["max_weight_grad_norm"] == 0.0
     assert zeros["initial_cost"] == pytest.approx(math.log(2), abs=1e-6)  # sigmoid(0) = 1/2 for every example
     assert zeros["final_cost"] >= r["constant_guess_cost"] - 1e-5
     assert zeros["train_accuracy"] <= 0.6
