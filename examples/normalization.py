@@ -141,9 +141,9 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
         first_failure = next((float(lrs[i]) for i in range(best + 1, len(lrs)) if not converged(runs[i])), None)
         results[name] = {"largest_converging_lr": float(lrs[best]), "first_failing_lr": first_failure,
                          "theoretical_limit": limits[name], "final_cost": runs[best][-1], "dev_cost": dev_cost,
-                         "lowest_final_cost": float(np.nanmin(np.where(np.isfinite(sweeps[name]), sweeps[name],
-                                                                        np.nan)))}
-    plot_sweep(lrs, sweeps, limits, curves["raw"][1][0], out / "lr_sweep.png")
+                         "lowest_final_cost": min(c for c in sweeps[name] if np.isfinite(c))}
+    start_cost = curves["raw"][1][0]  # the same for both: every run starts at w = 0, b = 0
+    plot_sweep(lrs, sweeps, limits, start_cost, out / "lr_sweep.png")
     plot_costs(curves, out / "costs.png")
 
     print(f"linear model, mean squared error, {steps} steps of batch gradient descent per learning rate "
