@@ -1,0 +1,142 @@
+"""The examples run small (quick=True), write their figures, and reproduce the course notes' result.
+
+Each test loads a script from examples/, runs its `main` into a temporary folder with a seed other
+than the default one, checks the files it wrote (PNG signature, SVG that parses as XML), and
+asserts the qualitative result the notes predict on the numbers `main` returns. The setups were
+chosen so that these results hold with a wide margin for every seed tried (0 to 5).
+"""
+
+import importlib.util
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SEED = 1
+
+
+@pytest.fixture
+def load(monkeypatch):
+    """Import examples/<name>.py as a module; the scripts set OPENBLAS_NUM_THREADS, restored afterwards."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+
+    def _load(name):
+        spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return _load
+
+
+def assert_pngs(folder: Path, names: set[str]) -> None:
+    assert {p.name for p in folder.glob("*.png")} == names
+    for name in names:
+        data = (folder / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 1000, name
+
+
+def test_initialization_zeros_never_break_symmetry_and_he_trains(load, tmp_path):
+    r = load("initialization").main(str(tmp_path), quick=True, seed=SEED)
+    inits = ("zeros", "large_random", "he")
+    assert_pngs(tmp_path, {"costs.png"} | {f"{kind}_{i}.png" for i in inits for kind in ("grad_norms", "boundary")})
+    zeros, large, he = r["zeros"], r["large random"], r["He"]
+    # zeros: every weight's gradient is exactly 0 at every step (all activations are 0), so only the output
+    # bias learns: the network stays a constant guess, whose cost cannot go below the entropy of the labels
+    assert zeros["max_weight_grad_norm"] == 0.0
+    assert zeros["initial_cost"] == pytest.approx(math.log(2), abs=1e-6)  # sigmoid(0) = 1/2 for every example
+    assert zeros["final_cost"] >= r["constant_guess_cost"] - 1e-5
+    assert zeros["train_accuracy"] <= 0.6
+    # large random (randn * 10): a huge first cost and exploding first gradients
+    assert large["initial_cost"] > 10 * he["initial_cost"]
+    assert large["initial_grad_norms"]["0.weight"] > 10 * he["initial_grad_norms"]["0.weight"]
+    # He trains
+    assert he["final_cost"] < 0.5 * zeros["final_cost"]
+    assert he["train_accuracy"] > 0.9
+
+
+def test_regularization_l2_and_dropout_shrink_the_variance(load, tmp_path):
+    r = load("regularization").main(str(tmp_path), quick=True, seed=SEED)
+    runs = ("none", "l2", "dropout")
+    assert_pngs(tmp_path, {"costs.png"} | {f"{kind}_{run}.png" for run in runs for kind in ("curves", "boundary")})
+    none, l2, dropout = r["none"], r["L2"], r["dropout"]
+    assert none["diagnosis"] == "high variance"
+    assert none["dev_cost"] > 2 * none["train_cost"]  # fits the flipped labels: dev cost far above train
+    for regularized in (l2, dropout):
+        assert regularized["variance"] < none["variance"] - 0.03  # dev error - train error
+        assert regularized["dev_cost"] < none["dev_cost"]
+        assert regularized["train_cost"] > none["train_cost"]  # the price: a worse fit of the training set
+
+
+def test_optimizers_adam_and_rmsprop_beat_gradient_descent(load, tmp_path):
+    r = load("optimizers").main(str(tmp_path), quick=True, seed=SEED)
+    assert_pngs(tmp_path, {"costs.png", "bowl.png"})
+    gd = r["gradient descent"]
+    for name in ("Adam", "RMSprop"):  # same learning rate, same batches, same number of steps
+        assert r[name]["final_cost"] < 0.5 * gd["final_cost"]
+        assert r[name]["smoothed_cost"] < 0.5 * gd["smoothed_cost"]
+    # the notes' momentum averages the same gradients: at the same learning rate it moves like gradient descent
+    assert r["momentum"]["final_cost"] == pytest.approx(gd["final_cost"], rel=0.1)
+    # on the elongated bowl, every method with memory ends nearer the minimum than gradient descent
+    for name in ("momentum", "RMSprop", "Adam"):
+        assert r[name]["bowl_cost"] < gd["bowl_cost"]
+
+
+def test_normalization_stability_limit_is_two_over_the_largest_curvature(load):
+    module = load("normalization")
+    # orthogonal, centred columns of mean square 1: H = 2 I, so the limit is 2 / 2 = 1; scaling a feature by
+    # 1000 multiplies its curvature by 1e6
+    X = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    assert module.stability_limit(X) == pytest.approx(1.0)
+    assert module.stability_limit(X * [1.0, 1000.0]) == pytest.approx(1e-6)
+
+
+def test_normalization_lets_gradient_descent_take_larger_steps(load, tmp_path):
+    r = load("normalization").main(str(tmp_path), quick=True, seed=SEED)
+    assert_pngs(tmp_path, {"costs.png", "lr_sweep.png"})
+    lrs = np.array(r["learning_rates"])
+    raw, normalized = r["raw"], r["normalized"]
+    for setting in (raw, normalized):
+        # on a quadratic bowl every alpha below 2 / lambda_max converges and none diverges below it
+        assert setting["largest_converging_lr"] >= lrs[lrs < setting["theoretical_limit"]].max()
+        assert setting["first_failing_lr"] > setting["theoretical_limit"]
+    assert normalized["largest_converging_lr"] > 1e4 * raw["largest_converging_lr"]
+    assert normalized["lowest_final_cost"] < 0.1 * raw["lowest_final_cost"]
+
+
+def test_batchnorm_speeds_up_the_first_epochs(load, tmp_path):
+    r = load("batchnorm").main(str(tmp_path), quick=True, seed=SEED)
+    assert_pngs(tmp_path, {"curves.png"})
+    plain, bn = r["without batch norm"], r["with batch norm"]
+    assert len(bn["train_cost"]) == len(plain["train_cost"]) == r["epochs"]
+    for epoch in range(r["epochs"]):
+        assert bn["train_cost"][epoch] < plain["train_cost"][epoch]
+        assert bn["dev_accuracy"][epoch] > plain["dev_accuracy"][epoch]
+
+
+@pytest.mark.parametrize("seed", [0, SEED])
+def test_scalar_neuron_gradients_equal_the_closed_form(load, tmp_path, seed):
+    r = load("scalar_neuron").main(str(tmp_path), quick=True, seed=seed)
+    v = r["inputs"]
+    o = math.tanh(v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"])
+    dn = 1 - o**2  # d tanh(n)/dn
+    expected = {"x1": v["w1"] * dn, "w1": v["x1"] * dn, "x2": v["w2"] * dn, "w2": v["x2"] * dn, "b": dn}
+    assert r["output"] == pytest.approx(o, abs=1e-15)
+    for name, value in expected.items():
+        assert r["backprop"][name] == pytest.approx(value, abs=1e-14)
+    assert r["gradcheck_passed"] and r["relative_error"] < 1e-7  # the notes: about 1e-7 or less is great
+    assert r["numerical"] == pytest.approx(expected, abs=1e-7)  # two-sided differences agree with the closed form
+    if seed == 0:  # micrograd's walkthrough: o = 1/sqrt(2), so 1 - o^2 = 1/2
+        assert r["output"] == pytest.approx(1 / math.sqrt(2))
+        assert r["backprop"] == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5})
+    assert sorted(Path(f).name for f in r["files"]) == ["neuron.png", "neuron.svg"]
+    assert_pngs(tmp_path, {"neuron.png"})
+    svg = ET.parse(tmp_path / "neuron.svg").getroot()
+    assert svg.tag.endswith("svg")
+    text = " ".join(t for t in svg.itertext())
+    for name in ("x1", "w1", "x2", "w2", "tanh"):
+        assert name in text  # the picture names every input and the op
