@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import no_grad
 from viz.plots.figure import finish, new_figure
 
 
@@ -29,7 +30,10 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any,
                            margin: float = 0.5, title: str = "decision boundary",
                            path: str | os.PathLike | None = None) -> Any:
     """Colour the plane by `predict(points)` (points: an (m, 2) float array; it may return labels,
-    probabilities or class scores, numpy or Tensor) and scatter X coloured by y."""
+    probabilities or class scores, numpy or Tensor) and scatter X coloured by y.
+
+    `predict` runs under `no_grad()` (no graph is recorded for the grid); put a model with dropout
+    or batch norm in eval mode first."""
     where = "plot_decision_boundary"
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -42,7 +46,8 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any,
     (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    Z = _labels(predict(grid.astype(np.float32)), len(grid), where).reshape(gx.shape)
+    with no_grad():
+        Z = _labels(predict(grid.astype(np.float32)), len(grid), where).reshape(gx.shape)
     classes = np.union1d(np.unique(Z), np.unique(y))
     fig, (ax,) = new_figure(figsize=(5.5, 4.8))
     levels = np.concatenate([classes - 0.5, [classes[-1] + 0.5]])
