@@ -3,7 +3,7 @@
 Run: python benchmarks/engine.py [--quick]
 Prints one table per measurement. Times are the minimum over repeats (this machine's
 timings are noisy; the minimum is the least disturbed run). PyTorch and HIPS autograd are
-measured too when they are installed; a micrograd-style scalar engine is included inline.
+measured too when they are installed; micrograd's scalar engine is included inline (its engine.py).
 """
 
 from __future__ import annotations
@@ -24,15 +24,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tinygrad_notes import Tensor, no_grad  # noqa: E402
 
 
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Minimum wall time of `fn` over `repeats` runs, after one warm-up."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_of_each(fns: dict[str, Callable[[], object] | None], repeats: int) -> dict[str, float]:
+    """Minimum wall time of each function, measured in turns (one run of each per round), so a slow
+    spell of this shared machine hits all of them alike instead of whichever ran during it."""
+    live = {name: fn for name, fn in fns.items() if fn is not None}
+    for fn in live.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = dict.fromkeys(live, float("inf"))
+    for _ in range(repeats):
+        for name, fn in live.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -81,32 +85,38 @@ def chain_numpy(shape: tuple[int, ...]) -> Callable[[], object]:
 
 
 class Value:
-    """A micrograd-style scalar (pure Python floats, closures, recursive topological sort)."""
+    """micrograd's scalar, as in its engine.py: floats, a closure per op, a set of children, recursive topo sort."""
 
-    __slots__ = ("data", "grad", "_backward", "_prev")
+    def __init__(self, data: float, _children: tuple = (), _op: str = "") -> None:
+        self.data = data
+        self.grad = 0
+        self._backward = lambda: None
+        self._prev = set(_children)
+        self._op = _op
 
-    def __init__(self, data: float, children: tuple = ()) -> None:
-        self.data, self.grad, self._backward, self._prev = data, 0.0, lambda: None, children
-
-    def __mul__(self, k: float) -> Value:
-        out = Value(self.data * k, (self,))
-
-        def _backward() -> None:
-            self.grad += k * out.grad
-        out._backward = _backward
-        return out
-
-    def __add__(self, k: float) -> Value:
-        out = Value(self.data + k, (self,))
+    def __add__(self, other: object) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
 
         def _backward() -> None:
             self.grad += out.grad
+            other.grad += out.grad
         out._backward = _backward
         return out
 
-    def tanh(self) -> Value:
+    def __mul__(self, other: object) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward() -> None:
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self) -> Value:  # as in micrograd's lecture notebook
         t = math.tanh(self.data)
-        out = Value(t, (self,))
+        out = Value(t, (self,), "tanh")
 
         def _backward() -> None:
             self.grad += (1 - t * t) * out.grad
@@ -114,16 +124,16 @@ class Value:
         return out
 
     def backward(self) -> None:
-        topo, seen = [], set()
+        topo, visited = [], set()
 
-        def build(v: Value) -> None:
-            if v not in seen:
-                seen.add(v)
-                for c in v._prev:
-                    build(c)
+        def build_topo(v: Value) -> None:
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
                 topo.append(v)
-        build(self)
-        self.grad = 1.0
+        build_topo(self)
+        self.grad = 1
         for v in reversed(topo):
             v._backward()
 
@@ -182,20 +192,19 @@ def chain_autograd(shape: tuple[int, ...]) -> Callable[[], object] | None:
 def per_op(repeats: int) -> None:
     rows = []
     for label, shape in [("0-d float64", ()), ("(8, 8) float64", (8, 8))]:
-        ours = best_of(chain_ours(shape), repeats) / N_OPS * 1e6
-        floor = best_of(chain_numpy(shape), repeats) / N_OPS * 1e6
-        rows.append([label, "tinygrad_notes", f"{ours:.2f}", "1.00", f"{ours / floor:.1f}"])
-        others: list[tuple[str, Callable[[], object] | None]] = [
-            ("numpy by hand", chain_numpy(shape)), ("PyTorch eager", chain_torch(shape)),
-            ("HIPS autograd", chain_autograd(shape))]
+        fns: dict[str, Callable[[], object] | None] = {
+            "tinygrad_notes": chain_ours(shape), "numpy by hand": chain_numpy(shape),
+            "PyTorch eager": chain_torch(shape), "HIPS autograd": chain_autograd(shape)}
         if not shape:
-            others.append(("micrograd-style floats", chain_micrograd()))
-        for name, fn in others:
-            if fn is None:
+            fns["micrograd (floats)"] = chain_micrograd()
+        times = best_of_each(fns, repeats)
+        ours, floor = times["tinygrad_notes"], times["numpy by hand"]
+        for name in fns:
+            if name not in times:
                 rows.append([label, name, "not installed", "", ""])
                 continue
-            t = best_of(fn, repeats) / N_OPS * 1e6
-            rows.append([label, name, f"{t:.2f}", f"{t / ours:.2f}", f"{t / floor:.1f}"])
+            t = times[name]
+            rows.append([label, name, f"{t / N_OPS * 1e6:.2f}", f"{t / ours:.2f}", f"{t / floor:.1f}"])
     table(f"Per-op overhead: a chain of {N_OPS} ops (mul, add, tanh in turn), forward + backward "
           "(targets: 0-d <= 3 us/op, (8, 8) <= 4 us/op)",
           ["tensor", "engine", "us per op", "vs ours", "vs numpy floor"], rows)
@@ -255,7 +264,8 @@ def mlp_ours(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) 
         loss.backward()
         with no_grad():
             for p in ps:
-                p.inplace_data()[...] -= lr * p.grad.data
+                w = p.inplace_data()
+                w -= lr * p.grad.data
                 p.grad = None
         return loss
 
@@ -289,16 +299,12 @@ def mlp(repeats: int) -> None:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH)
-    base = best_of(mlp_numpy(mlp_params(np.random.default_rng(1)), X, y, 1e-3), repeats)
-    rows = [["numpy by hand", f"{base * 1e3:.3f}", "1.00"]]
-    ours = best_of(mlp_ours(mlp_params(np.random.default_rng(1)), X, y, 1e-3), repeats)
-    rows.append(["tinygrad_notes", f"{ours * 1e3:.3f}", f"{ours / base:.2f}"])
-    torch_step = mlp_torch(mlp_params(np.random.default_rng(1)), X, y, 1e-3)
-    if torch_step is None:
-        rows.append(["PyTorch (1 thread)", "not installed", ""])
-    else:
-        t = best_of(torch_step, repeats)
-        rows.append(["PyTorch (1 thread)", f"{t * 1e3:.3f}", f"{t / base:.2f}"])
+    makers = [("numpy by hand", mlp_numpy), ("tinygrad_notes", mlp_ours), ("PyTorch (1 thread)", mlp_torch)]
+    fns = {name: make(mlp_params(np.random.default_rng(1)), X, y, 1e-3) for name, make in makers}
+    times = best_of_each(fns, repeats)
+    base = times["numpy by hand"]
+    rows = [[name, f"{times[name] * 1e3:.3f}", f"{times[name] / base:.2f}"] if name in times
+            else [name, "not installed", ""] for name in fns]
     table(f"MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, batch {BATCH}, float32: one SGD step "
           "(target: <= 1.10 x numpy)", ["implementation", "ms per step", "vs numpy"], rows)
 
@@ -327,7 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a shorter deep chain")
     args = parser.parse_args()
-    repeats = 5 if args.quick else 30
+    repeats = 5 if args.quick else 50
     per_op(repeats)
     mlp(repeats)
     deep_chain(100_000 if args.quick else 1_000_000)

@@ -79,7 +79,7 @@ def test_retained_intermediate_gradients_fade_along_the_chain():
     loss.backward(retain_graph=True)
     dot = parse(viz.draw_graph(loss, params).source)
     graded = [n for n in dot.with_class("intermediate") if n.cell_colour("grad")]
-    assert len(graded) == 3 * 8 + 2  # every matmul, add and tanh output; the square and its sum
+    assert len(graded) == 3 * 8 + 1  # every matmul, add and tanh output, and the square (mean is the output)
     assert len({n.cell_colour("grad") for n in graded}) > 5  # a gradient of colours, not one
 
 
@@ -91,7 +91,7 @@ def test_a_long_chain_is_folded_to_fit_and_says_so():
     assert 50 <= len(nodes) <= 60
     (fold,) = dot.with_class("fold")
     folded = int(fold.rows[0].split()[1].replace(",", ""))
-    total = 400 * 8 + 1 + 7  # per layer W, b, matmul, add, tanh and 3 outputs; x; square, mean and the output
+    total = 400 * 8 + 1 + 4  # per layer W, b, matmul, add, tanh and 3 outputs; x; mul, its output, mean, the output
     assert folded + len(nodes) - 2 == total  # all but the fold and the note are nodes of the graph
     ops = fold.rows[1]
     assert ops.startswith("ops: ") and "tanh x" in ops and "matmul x" in ops
@@ -179,5 +179,5 @@ def test_a_chain_100000_ops_deep_is_drawn_without_recursion():
 def test_everything_drawn_when_max_nodes_is_none():
     loss, params = deep_tanh_net(layers=60, scale=0.5)
     dot = parse(viz.draw_graph(loss, params, max_nodes=None).source)
-    assert len(dot.graph_nodes()) == 60 * 8 + 1 + 7
+    assert len(dot.graph_nodes()) == 60 * 8 + 1 + 4
     assert not dot.with_class("note") and not dot.with_class("fold")

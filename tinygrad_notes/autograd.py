@@ -188,6 +188,7 @@ class _Walk:
         """Pass 2: run each node's backward once all its consumers have sent their gradient."""
         raw = self.raw
         anomaly = mode.anomaly
+        writes = mode.write_count
         while ready:
             node = ready.pop()
             g = node.pending
@@ -200,7 +201,8 @@ class _Walk:
             else:
                 if node.extra is not None:
                     g = self.node_extras(node, g)
-                if mode.write_count != node.stamp:  # something was written in place since this op ran
+                    writes = mode.write_count  # a hook may have written in place
+                if writes != node.stamp:  # something was written in place since this op ran
                     _check_unmodified(node, inputs)
                 if trusted:
                     result = cls.backward(node, g)
@@ -213,9 +215,12 @@ class _Walk:
                     continue
                 parent = inp._ctx
                 if gi is not None:
-                    if raw and type(gi) is Tensor:
-                        gi = gi._data
-                    gd = gi if raw else gi._data
+                    if type(gi) is Tensor:
+                        gd = gi._data
+                        if raw:
+                            gi = gd
+                    else:
+                        gd = gi  # a raw array from a primitive's rule
                     xd = inp._data
                     if not trusted and gd.shape != xd.shape:
                         _shape_error(node, gd, xd)

@@ -53,6 +53,8 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
     """numpy's `axis` (None, int, negative int, tuple) as a sorted tuple of non-negative axes."""
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:

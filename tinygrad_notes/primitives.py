@@ -54,6 +54,11 @@ def _exp(v: Any) -> Any:
     return Exp.apply(v) if isinstance(v, Tensor) else np.exp(v)
 
 
+def _broadcast(v: Any, shape: tuple[int, ...]) -> Any:
+    """v repeated to `shape`: recorded for a Tensor, a numpy view for an array."""
+    return BroadcastTo.apply(v, shape=shape) if isinstance(v, Tensor) else np.broadcast_to(v, shape)
+
+
 def _sin(v: Any) -> Any:
     return Sin.apply(v) if isinstance(v, Tensor) else np.sin(v)
 
@@ -271,8 +276,8 @@ class Softmax(Primitive):
     saves_output = True
 
     def forward(ctx, x, axis=-1):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        return e / np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
 
     def backward(ctx, g):  # ds/dx^T g = s * (g - sum(g * s))
         s = ctx.output()
@@ -287,8 +292,8 @@ class LogSoftmax(Primitive):
     saves_output = True
 
     def forward(ctx, x, axis=-1):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     def backward(ctx, g):  # d log_softmax/dx^T g = g - softmax(x) * sum(g)
         return g - _exp(ctx.output()) * g.sum(axis=ctx.attrs["axis"], keepdims=True)
@@ -358,11 +363,27 @@ class Sum(Primitive):
 
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axes("sum", axis, np.ndim(x))
-        return np.sum(x, axis=ctx.axes, keepdims=keepdims)
+        return x.sum(axis=ctx.axes, keepdims=keepdims)
 
     def backward(ctx, g):  # d sum/dx_i = 1: spread g back over the summed axes
         x = ctx.operands()[0]
-        return BroadcastTo.apply(g.reshape(_keepdims_shape(x.shape, ctx.axes)), shape=x.shape)
+        return _broadcast(g.reshape(_keepdims_shape(x.shape, ctx.axes)), x.shape)
+
+
+class Mean(Sum):
+    """sum / n, fused into one op: every loss ends in a mean (the MLP benchmark asked)."""
+
+    __slots__ = ()
+    op_name = "mean"
+
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axes("mean", axis, np.ndim(x))
+        return x.mean(axis=ctx.axes, keepdims=keepdims)
+
+    def backward(ctx, g):  # d mean/dx_i = 1/n, n = the number of elements averaged
+        x = ctx.operands()[0]
+        n = x.size if ctx.axes is None else int(np.prod([x.shape[a] for a in ctx.axes]))
+        return _broadcast(g.reshape(_keepdims_shape(x.shape, ctx.axes)) / n, x.shape)
 
 
 class Max(Primitive):
@@ -409,6 +430,8 @@ class MatMul(Primitive):
     def backward(ctx, g):  # d(AB)/dA = G B^T, d(AB)/dB = A^T G; 1-D operands as a row / a column
         x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
+        if x.ndim == 2 and y.ndim == 2:  # the common case: no batch axes to sum, no vector to reshape
+            return (g @ y.T if nx else None, x.T @ g if ny else None)
         xs, ys = shape_of(_data(x)), shape_of(_data(y))
         a = x if len(xs) > 1 else x.reshape(1, xs[0])
         b = y if len(ys) > 1 else y.reshape(ys[0], 1)
@@ -498,8 +521,10 @@ class GetItem(Primitive):
         return f"getitem: {err} (tensor shape {shape_of(arrays[0])}, index {attrs['index']!r})"
 
     def backward(ctx, g):  # scatter g back to where it was picked; repeated picks add up
-        x = ctx.operands()[0]
-        return ScatterAdd.apply(g, index=ctx.attrs["index"], shape=x.shape)
+        shape, index = ctx.inputs[0].shape, ctx.attrs["index"]
+        if isinstance(g, Tensor):
+            return ScatterAdd.apply(g, index=index, shape=shape)
+        return ScatterAdd.forward(None, g, index, shape)  # the same numpy, without a graph node
 
 
 class ScatterAdd(Primitive):

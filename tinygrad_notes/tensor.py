@@ -519,8 +519,7 @@ class Tensor:
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis`."""
-        n = _count(self, axis, "mean")
-        return self.sum(axis, keepdims) / n
+        return P.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Max over `axis`; at ties the gradient is split evenly among the maxima."""
