@@ -8,17 +8,21 @@ PyTorch's `torch.autograd.gradcheck` (full and fast_mode) when torch is
 installed. Times are the minimum over several runs (the machine is shared).
 Targets from the issue: full check <= 1.0 s, fast mode <= 0.05 s.
 
-    PYTHONPATH=. python benchmarks/gradcheck.py
+    python benchmarks/gradcheck.py
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from tinygrad_notes import Tensor, gradcheck_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, from a plain checkout too
+
+from tinygrad_notes import Tensor, gradcheck_model  # noqa: E402
 
 SIZES = [64, 64, 64, 10]
 BATCH = 32

@@ -19,10 +19,10 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-# This script is called optim.py, and Python puts its folder first on sys.path: drop that entry so that
-# `import optim` finds the package, not this file.
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
+# This script is called optim.py, and Python puts its folder first on sys.path: swap that entry for the
+# project root, so `import optim` finds the package (not this file) from a plain checkout too.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_here)] + [p for p in sys.path if os.path.abspath(p or ".") != _here]
 
 import numpy as np  # noqa: E402
 

@@ -17,7 +17,7 @@ import time
 # This file is named like the package it measures: drop its own folder from the path so `import viz` finds the
 # package, not this script.
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+sys.path[:] = [os.path.dirname(_here)] + [p for p in sys.path if os.path.abspath(p or ".") != _here]
 
 import numpy as np  # noqa: E402
 
