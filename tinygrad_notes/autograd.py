@@ -1,9 +1,10 @@
 """Reverse mode: one iterative walk over the graph, from the outputs back to the leaves.
 
-The walk first counts, for every node, how many consumers will send it a
-gradient, then runs each node's backward once all of them have (Kahn's order),
-so graphs a million ops deep need no recursion and each gradient is dropped as
-soon as it has been used.
+Every node records when it was made (`order`, counting down). The walk keeps the
+nodes that have received a gradient in a heap and always runs the newest one:
+its consumers, all made later, have run already, so its gradient is complete.
+No recursion (graphs a million ops deep are fine), no pass counting consumers,
+and each gradient is dropped as soon as it has been used.
 
 With `create_graph=True` gradients are Tensors and every backward rule is
 recorded, so gradients of gradients work. Otherwise the library's primitives
@@ -16,6 +17,7 @@ Function always receives and may return Tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -136,7 +138,7 @@ class _Walk:
         return _make(g, False, None) if self.raw else g
 
     def run(self, roots: list[Tensor], root_grads: list[Tensor], retain: bool) -> None:
-        stack: list[Function] = []
+        heap: list[tuple[int, Function]] = []
         for root, g in zip(roots, root_grads):
             self.handed.add(_memory_id(g._data))
             g = self.value(g)
@@ -145,99 +147,73 @@ class _Walk:
                 self.add_leaf(root, g)
             elif node.pending is None:
                 node.pending = g
-                stack.append(node)
+                heappush(heap, (node.order, node))
             else:
                 node.pending = node.pending + g
-        visited = list(stack)
         try:
-            starts = self.count_consumers(stack, visited)
-            self.propagate([n for n in starts if n.waiting == 0], retain)
+            self.propagate(heap, retain)
         finally:
-            for node in visited:  # leave no bookkeeping behind, even after an error
-                node.waiting = 0
+            for _, node in heap:  # after an error: leave no half-summed gradient behind
                 node.pending = None
         self.finish_leaves()
 
-    @staticmethod
-    def count_consumers(stack: list[Function], visited: list[Function]) -> list[Function]:
-        """Pass 1: set `node.waiting` to the number of consumers that will send each node a gradient."""
-        starts = list(stack)
-        for node in starts:
-            node.waiting = 0
-        while stack:
-            node = stack.pop()
+    def propagate(self, heap: list[tuple[int, Function]], retain: bool) -> None:
+        """Run each node's backward, newest node first: by then every consumer has sent its gradient.
+
+        A consumer is always recorded after its inputs, so it has a smaller (more negative)
+        `order`; popping the smallest order first runs every consumer of a node, that the
+        walk reaches, before the node itself. No pass counting consumers is needed.
+        """
+        raw = self.raw
+        anomaly = mode.anomaly
+        writes = mode.write_count
+        while heap:
+            node = heappop(heap)[1]
+            g = node.pending
+            node.pending = None
             inputs = node.inputs
             if inputs is None:
                 raise RuntimeError(
                     f"backward: the graph was already freed at op {op_name(node)} by an earlier backward; "
                     "pass retain_graph=True to the first backward (or grad) to go through it twice"
                 )
-            for inp, need in zip(inputs, node.needs_input_grad):
-                if need:
-                    parent = inp._ctx
-                    if parent is not None:
-                        if parent.waiting:
-                            parent.waiting += 1
-                        else:
-                            parent.waiting = 1
-                            stack.append(parent)
-                            visited.append(parent)
-        return starts
-
-    def propagate(self, ready: list[Function], retain: bool) -> None:
-        """Pass 2: run each node's backward once all its consumers have sent their gradient."""
-        raw = self.raw
-        anomaly = mode.anomaly
-        writes = mode.write_count
-        while ready:
-            node = ready.pop()
-            g = node.pending
-            node.pending = None
-            inputs = node.inputs
             cls = type(node)
             trusted = cls.raw_grads  # the library's primitives: right shapes and arity by construction
-            if g is None:  # every consumer sent None: nothing flows, but parents stop waiting
-                result: Any = (None,) * len(inputs)
+            if node.extra is not None:
+                g = self.node_extras(node, g)
+                writes = mode.write_count  # a hook may have written in place
+            if writes != node.stamp:  # something was written in place since this op ran
+                _check_unmodified(node, inputs)
+            if trusted:
+                result = cls.backward(node, g)
+                if type(result) is not tuple:
+                    result = (result,)
             else:
-                if node.extra is not None:
-                    g = self.node_extras(node, g)
-                    writes = mode.write_count  # a hook may have written in place
-                if writes != node.stamp:  # something was written in place since this op ran
-                    _check_unmodified(node, inputs)
-                if trusted:
-                    result = cls.backward(node, g)
-                    if type(result) is not tuple:
-                        result = (result,)
-                else:
-                    result = _call_user_backward(node, self.tensor(g) if raw else g, len(inputs))
+                result = _call_user_backward(node, self.tensor(g) if raw else g, len(inputs))
             for inp, need, gi in zip(inputs, node.needs_input_grad, result):
-                if not need:
+                if not need or gi is None:  # None: no gradient flows to this input
                     continue
+                if type(gi) is Tensor:
+                    gd = gi._data
+                    if raw:
+                        gi = gd
+                else:
+                    gd = gi  # a raw array from a primitive's rule
+                xd = inp._data
+                if not trusted and gd.shape != xd.shape:
+                    _shape_error(node, gd, xd)
+                if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
+                    gi = gi.astype(xd.dtype)
+                if anomaly:
+                    _check_finite(cls, gi, "backward", node)
                 parent = inp._ctx
-                if gi is not None:
-                    if type(gi) is Tensor:
-                        gd = gi._data
-                        if raw:
-                            gi = gd
-                    else:
-                        gd = gi  # a raw array from a primitive's rule
-                    xd = inp._data
-                    if not trusted and gd.shape != xd.shape:
-                        _shape_error(node, gd, xd)
-                    if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
-                        gi = gi.astype(xd.dtype)
-                    if anomaly:
-                        _check_finite(cls, gi, "backward", node)
-                    if parent is None:
-                        self.add_leaf(inp, gi)
-                        continue
-                    prev = parent.pending
-                    parent.pending = gi if prev is None else prev + gi
-                elif parent is None:
-                    continue
-                parent.waiting -= 1
-                if not parent.waiting:
-                    ready.append(parent)
+                if parent is None:
+                    self.add_leaf(inp, gi)
+                elif parent.pending is None:
+                    parent.pending = gi
+                    heappush(heap, (parent.order, parent))
+                else:
+                    parent.pending = parent.pending + gi
             if not retain:
                 node.inputs = None  # drop everything saved for backward, so intermediates are freed
                 node.out_data = None

@@ -10,6 +10,7 @@ itself is the node (`ctx`), as in `torch.autograd.Function`.
 
 from __future__ import annotations
 
+import itertools
 import traceback
 import weakref
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ _ndarray = np.ndarray
 _generic = np.generic
 _numpy_value = (np.ndarray, np.generic)
 _new = object.__new__
+_order = itertools.count(0, -1)  # newer nodes get smaller numbers: the backward walk runs them first
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -43,7 +45,7 @@ class Function:
 
     __slots__ = (
         "inputs", "needs_input_grad", "stamp", "attrs", "scope", "extra",
-        "out_data", "out_box", "pending", "waiting", "__weakref__",
+        "out_data", "out_box", "pending", "order", "__weakref__",
     )
     saves_output: bool = False  # keep the output array for backward (exp, tanh, sigmoid...)
     is_view: bool = False  # output may share memory with input 0: share its version counter
@@ -146,7 +148,7 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     ctx.scope = mode.scope
     ctx.extra = None
     ctx.pending = None
-    ctx.waiting = 0
+    ctx.order = next(_order)
     # A leaf that requires grad keeps its `.data` read-only while this node lives.
     if needs[0] and args[0]._ctx is None:
         _note_saved_leaf(args[0], ctx)
