@@ -214,9 +214,8 @@ class _Walk:
                     heappush(heap, (parent.order, parent))
                 else:
                     parent.pending = parent.pending + gi
-            if not retain:
-                node.inputs = None  # drop everything saved for backward, so intermediates are freed
-                node.out_data = None
+            if not retain:  # drop what was saved for backward, so intermediates can be freed
+                node.inputs = None  # (out_data is the output tensor's own array: nothing extra to free)
                 if cls.saved_state:
                     _free_saved(node)
 
