@@ -310,23 +310,8 @@ def _check_unmodified(node: Function, inputs: tuple) -> None:
 
 def _free_saved(node: Function) -> None:
     """Drop what a Function subclass saved on the node itself (Max.top, a user's ctx.mask, ...)."""
-    saved, has_dict = _saved_state(type(node))
-    for name in saved:
+    cls = type(node)
+    for name in cls.saved_slots:
         setattr(node, name, None)
-    if has_dict:
+    if cls.__dictoffset__:
         node.__dict__.clear()
-
-
-_state_cache: dict[type, tuple[tuple[str, ...], bool]] = {}
-
-
-def _saved_state(cls: type) -> tuple[tuple[str, ...], bool]:
-    """What a Function subclass saves besides the base slots: its own slots, and whether it has a __dict__."""
-    info = _state_cache.get(cls)
-    if info is None:
-        slots = tuple(
-            s for klass in cls.__mro__ if klass is not Function and klass is not object
-            for s in klass.__dict__.get("__slots__", ()) if s not in ("__dict__", "__weakref__")
-        )
-        info = _state_cache[cls] = (slots, cls.__dictoffset__ != 0)
-    return info

@@ -22,9 +22,7 @@ import numpy as np
 from tinygrad_notes import mode
 from tinygrad_notes.errors import ShapeError, explain_numpy_error
 
-_ndarray = np.ndarray
-_generic = np.generic
-_numpy_value = (np.ndarray, np.generic)
+_numpy_value = (np.ndarray, np.generic)  # what a forward may return as it is
 _new = object.__new__
 _order = itertools.count(0, -1)  # newer nodes get smaller numbers: the backward walk runs them first
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
@@ -53,9 +51,11 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Whether backward must clear state the subclass keeps on ctx (own slots or a __dict__).
-        own = [s for k in cls.__mro__ if k not in (Function, object) for s in k.__dict__.get("__slots__", ())]
-        cls.saved_state = bool(own) or cls.__dictoffset__ != 0
+        # What a backward that frees the graph clears: the slots a subclass added for what it saved
+        # (Sum.axes, Max.top), and its __dict__ (a user's ctx.mask).
+        cls.saved_slots = tuple(s for k in cls.__mro__ if k not in (Function, object)
+                                for s in k.__dict__.get("__slots__", ()) if s not in ("__dict__", "__weakref__"))
+        cls.saved_state = bool(cls.saved_slots) or cls.__dictoffset__ != 0
 
     def forward(ctx, *arrays: Any, **attrs: Any) -> Any:  # noqa: N805 - ctx is the instance
         raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
