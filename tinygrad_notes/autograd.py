@@ -226,7 +226,7 @@ class _Walk:
         for hook in extra.get("hooks", ()):
             out = hook(t)
             if out is not None:
-                t = _make(self.value(out), False, None) if self.raw else self.value(out)
+                t = _as_tensor(out)
         if self.wanted is not None and node in self.wanted:
             self.found[self.wanted[node]] = t
         ref = extra.get("retained")
@@ -250,7 +250,7 @@ class _Walk:
             for hook in hooks or ():
                 out = hook(t)
                 if out is not None:
-                    t = out if isinstance(out, Tensor) else _make(np.asarray(out), False, None)
+                    t = _as_tensor(out)
             if self.wanted is not None and id(leaf) in self.wanted:
                 self.found[self.wanted[id(leaf)]] = t
             if not self.accumulate:
@@ -279,8 +279,12 @@ def _call_user_backward(node: Function, g: Tensor, n_inputs: int) -> tuple:
     if len(result) != n_inputs:
         raise RuntimeError(f"backward of {op_name(node)} returned {len(result)} gradient(s) "
                            f"for {n_inputs} input(s); return one per input (None for an input without one)")
-    return tuple(None if r is None else r if isinstance(r, Tensor) else _make(np.asarray(r), False, None)
-                 for r in result)
+    return tuple(None if r is None else _as_tensor(r) for r in result)
+
+
+def _as_tensor(v: Any) -> Tensor:
+    """A hook's or a user backward's answer as a Tensor (arrays and numbers are wrapped)."""
+    return v if isinstance(v, Tensor) else _make(np.asarray(v), False, None)
 
 
 def _memory_id(d: Any) -> int:
