@@ -30,10 +30,6 @@ class Adam(Optimizer):
         betas = group["betas"] = tuple(group["betas"])
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"{self._name}: betas must be two numbers in [0, 1) in {where}, got {betas!r}")
-        if not group["eps"] >= 0:
-            raise ValueError(f"{self._name}: eps must be >= 0 in {where}, got {group['eps']!r}")
-        if not group["weight_decay"] >= 0:
-            raise ValueError(f"{self._name}: weight_decay must be >= 0 in {where}, got {group['weight_decay']!r}")
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                tmp: np.ndarray) -> None:

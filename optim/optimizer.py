@@ -81,10 +81,15 @@ class Optimizer:
         self.param_groups.append(full)
 
     def check_options(self, group: dict[str, Any], where: str) -> None:
-        """Raise a clear error for an option out of its range (subclasses extend it)."""
-        lr = group.get("lr")
-        if lr is None or not lr >= 0:
-            raise ValueError(f"{self._name}: lr must be a number >= 0 in {where}, got {lr!r}")
+        """Raise a clear error for an option out of its range (subclasses extend it).
+
+        lr is required; eps and weight_decay, where an optimizer has them, must be >= 0 too.
+        """
+        for name in ("lr", "eps", "weight_decay"):
+            if name == "lr" or name in group:
+                value = group.get(name)
+                if value is None or not value >= 0:
+                    raise ValueError(f"{self._name}: {name} must be a number >= 0 in {where}, got {value!r}")
 
     # ---- the step -------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:

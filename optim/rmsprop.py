@@ -27,10 +27,6 @@ class RMSprop(Optimizer):
         super().check_options(group, where)
         if not 0 <= group["beta"] < 1:
             raise ValueError(f"{self._name}: beta must be in [0, 1) in {where}, got {group['beta']!r}")
-        if not group["eps"] >= 0:
-            raise ValueError(f"{self._name}: eps must be >= 0 in {where}, got {group['eps']!r}")
-        if not group["weight_decay"] >= 0:
-            raise ValueError(f"{self._name}: weight_decay must be >= 0 in {where}, got {group['weight_decay']!r}")
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                tmp: np.ndarray) -> None:

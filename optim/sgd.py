@@ -47,13 +47,11 @@ class SGD(Optimizer):
 
     def check_options(self, group: dict[str, Any], where: str) -> None:
         super().check_options(group, where)
-        mu, damp, wd = group["momentum"], group["dampening"], group["weight_decay"]
+        mu, damp = group["momentum"], group["dampening"]
         if not 0 <= mu < 1:
             raise ValueError(f"{self._name}: momentum must be in [0, 1) in {where}, got {mu!r}")
         if not 0 <= damp <= 1:
             raise ValueError(f"{self._name}: dampening must be in [0, 1] in {where}, got {damp!r}")
-        if not wd >= 0:
-            raise ValueError(f"{self._name}: weight_decay must be >= 0 in {where}, got {wd!r}")
         if group["nesterov"] and (mu <= 0 or damp != 0):
             raise ValueError(f"{self._name}: nesterov=True needs momentum > 0 and dampening = 0 in {where} "
                              f"(got momentum={mu}, dampening={damp})")
