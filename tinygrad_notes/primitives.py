@@ -84,7 +84,7 @@ class Add(Primitive):
         return x + y
 
     def backward(ctx, g):  # d(x+y)/dx = 1, d(x+y)/dy = 1
-        x, y = ctx.operands()
+        x, y = ctx.inputs  # only their shapes are needed
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g, x.shape) if nx else None, unbroadcast(g, y.shape) if ny else None)
 
@@ -97,7 +97,7 @@ class Sub(Primitive):
         return x - y
 
     def backward(ctx, g):  # d(x-y)/dx = 1, d(x-y)/dy = -1
-        x, y = ctx.operands()
+        x, y = ctx.inputs  # only their shapes are needed
         nx, ny = ctx.needs_input_grad
         return (unbroadcast(g, x.shape) if nx else None, unbroadcast(-g, y.shape) if ny else None)
 
