@@ -30,7 +30,7 @@ from nn.loss_modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELos
 from nn.module import Module, functional_call
 from nn.regularization import l1_penalty, l2_penalty
 from tinygrad_notes import Tensor
-from tinygrad_notes.registry import OpInfo, Sample, register
+from tinygrad_notes.gradcheck.registry import OpInfo, Sample, register
 
 Rng = np.random.Generator
 REDUCTIONS = ("mean", "sum", "none")

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import nn
-from tinygrad_notes import cli, cli_jobs
-from tinygrad_notes.demo import DemoConfig, run
-from tinygrad_notes.search_job import run_search
+from tinygrad_notes.app import cli
+from tinygrad_notes.app import jobs as cli_jobs
+from tinygrad_notes.app.demo import DemoConfig, run
+from tinygrad_notes.app.search_job import run_search
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,7 +14,7 @@ import pytest
 
 import nn
 from nn import functional as F
-from tinygrad_notes.registry import OpInfo, Sample, all_ops
+from tinygrad_notes.gradcheck.registry import OpInfo, Sample, all_ops
 
 
 def _nn_entries() -> list[tuple[OpInfo, Sample]]:

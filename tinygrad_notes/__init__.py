@@ -15,11 +15,11 @@ from tinygrad_notes.gradcheck import (
     GradcheckReport,
     assert_gradcheck,
     gradcheck,
+    gradcheck_model,
     gradgradcheck,
     numerical_grad,
     relative_error,
 )
-from tinygrad_notes.gradcheck_model import gradcheck_model
 from tinygrad_notes.mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
 

@@ -1,5 +1,5 @@
 """`python -m tinygrad_notes COMMAND`: the same as the `tinygrad-notes` console script."""
 
-from tinygrad_notes.cli import main
+from tinygrad_notes.app.cli import main
 
 raise SystemExit(main())

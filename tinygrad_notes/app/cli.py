@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.cli_jobs import add_demo, add_search
+from tinygrad_notes.app.jobs import add_demo, add_search
 
 MAX_DETAILS = 5  # failing samples whose full report is printed after the table
 
@@ -94,7 +94,7 @@ def check_op(op: Any, orders: Sequence[int], fast: bool = False, seed: int = 0) 
 
 def _load_packages() -> list[str]:
     """Import the packages that register ops of their own (nn), when they are installed."""
-    import tinygrad_notes.opinfo  # noqa: F401  (the engine's entries first, so the table starts with them)
+    import tinygrad_notes.gradcheck.opinfo  # noqa: F401  (the engine's entries first, so the table starts with them)
 
     problems = []
     try:
@@ -125,7 +125,7 @@ def _select(ops: list, names: Sequence[str] | None) -> list:
 
 
 def _run_gradcheck(args: argparse.Namespace) -> int:
-    from tinygrad_notes.registry import all_ops, non_differentiable
+    from tinygrad_notes.gradcheck.registry import all_ops, non_differentiable
 
     problems = _load_packages()
     ops = all_ops()

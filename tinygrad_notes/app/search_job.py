@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.demo import build_mlp, evaluate, load_split, train
+from tinygrad_notes.app.demo import build_mlp, evaluate, load_split, train
 
 _data_cache: dict[int, Any] = {}
 

@@ -129,7 +129,7 @@ def run(config: DemoConfig) -> dict[str, Any]:
     import nn
     import viz
     from tinygrad_notes import random as tn_random
-    from tinygrad_notes.gradcheck_model import gradcheck_model
+    from tinygrad_notes.gradcheck.model import gradcheck_model
 
     started = time.perf_counter()
     out = Path(config.out)

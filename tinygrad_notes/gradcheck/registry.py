@@ -60,7 +60,7 @@ def declare_non_differentiable(reason: str, *names: str) -> None:
 
 def all_ops() -> list[OpInfo]:
     """Every registered entry, in registration order (the engine's own ops are always loaded)."""
-    import tinygrad_notes.opinfo  # noqa: F401  (registers the engine's entries on first import)
+    import tinygrad_notes.gradcheck.opinfo  # noqa: F401  (registers the engine's entries on first import)
 
     return list(_ops.values())
 

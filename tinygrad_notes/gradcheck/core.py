@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes.autograd import grad
-from tinygrad_notes.gradcheck_replay import GraphReplay
-from tinygrad_notes.gradcheck_report import Component, Entry, GradcheckReport, Probe
+from tinygrad_notes.gradcheck.replay import GraphReplay
+from tinygrad_notes.gradcheck.report import Component, Entry, GradcheckReport, Probe
 from tinygrad_notes.mode import enable_grad, no_grad
 from tinygrad_notes.random import Replay, frozen_randomness
 from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype

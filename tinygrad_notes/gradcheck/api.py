@@ -39,7 +39,7 @@ import numpy as np
 
 from tinygrad_notes.autograd import grad
 from tinygrad_notes.combine import concatenate
-from tinygrad_notes.gradcheck_core import (
+from tinygrad_notes.gradcheck.core import (
     ATOL,
     EPS,
     MAX_OUTPUTS,
@@ -52,7 +52,7 @@ from tinygrad_notes.gradcheck_core import (
     relative_error,
     run_check,
 )
-from tinygrad_notes.gradcheck_report import GradcheckError, GradcheckReport
+from tinygrad_notes.gradcheck.report import GradcheckError, GradcheckReport
 from tinygrad_notes.mode import enable_grad, no_grad
 from tinygrad_notes.random import frozen_randomness
 from tinygrad_notes.tensor import Tensor

@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygrad_notes import primitives as P
 from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
-from tinygrad_notes.registry import OpInfo, Sample, declare_non_differentiable, register
+from tinygrad_notes.gradcheck.registry import OpInfo, Sample, declare_non_differentiable, register
 from tinygrad_notes.tensor import Tensor
 
 Gen = np.random.Generator

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.gradcheck_core import Settings, run_check
-from tinygrad_notes.gradcheck_report import GradcheckReport
+from tinygrad_notes.gradcheck.core import Settings, run_check
+from tinygrad_notes.gradcheck.report import GradcheckReport
 from tinygrad_notes.tensor import Tensor
 
 

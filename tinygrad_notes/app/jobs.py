@@ -13,7 +13,7 @@ NEEDS = {  # module -> what to install; the demo's extra carries them all
 
 
 def add_demo(commands: Any) -> None:
-    from tinygrad_notes.demo import DemoConfig
+    from tinygrad_notes.app.demo import DemoConfig
 
     d = DemoConfig()
     p = commands.add_parser(
@@ -55,7 +55,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     missing = _missing(["matplotlib", "sklearn", "graphviz"] + ([] if args.no_progress else ["tqdm"]))
     if missing:
         return _explain_missing("demo", missing)
-    from tinygrad_notes.demo import DemoConfig, run
+    from tinygrad_notes.app.demo import DemoConfig, run
 
     config = DemoConfig(out=args.out, seed=args.seed, hidden=args.hidden, dropout=args.dropout, lambd=args.lambd,
                         lr=args.lr, decay_rate=args.decay_rate, batch_size=args.batch_size, max_epochs=args.epochs,
@@ -68,7 +68,7 @@ def _run_search(args: argparse.Namespace) -> int:
     missing = _missing(["sklearn"] + (["joblib"] if args.jobs != 1 else []))
     if missing:
         return _explain_missing("search", missing, extra="demo,search")
-    from tinygrad_notes.search_job import run_search
+    from tinygrad_notes.app.search_job import run_search
 
     print(f"coarse-to-fine search: {args.rounds} round(s) of {args.trials} trials, {args.epochs} epochs each, "
           f"seed {args.seed}, jobs {args.jobs}; score = dev error (lower is better)", flush=True)

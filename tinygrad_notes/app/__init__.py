@@ -1,0 +1,1 @@
+"""The application, the top floor: the command line, the demo and the search job, built on nn, optim and viz."""

@@ -1,0 +1,22 @@
+"""The gradient checker: two-sided differences against backward, per input, per parameter and per component.
+
+Layered on the engine only: `api` (gradcheck, gradgradcheck, numerical_grad),
+`core` (differences, the per-component test, kinks), `replay` (re-running a
+recorded graph on batches of perturbed inputs), `report` (tables for the
+terminal and Jupyter), `model` (a model's parameters as one θ), and `registry`
+(every differentiable public op with its sample inputs).
+"""
+
+from tinygrad_notes.gradcheck.api import (
+    GradcheckError,
+    GradcheckReport,
+    assert_gradcheck,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+    relative_error,
+)
+from tinygrad_notes.gradcheck.model import gradcheck_model
+
+__all__ = ["gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad",
+           "relative_error", "GradcheckReport", "GradcheckError"]
