@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tinygrad_notes import Function
-from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.app.cli import main
+from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.gradcheck.registry import OpInfo, Sample
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,8 +16,8 @@ import pytest
 import nn  # noqa: F401  (registers nn's entries when nn provides them)
 import tinygrad_notes
 from tinygrad_notes import Tensor, gradcheck, gradgradcheck
-from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.app.cli import check_op
+from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.gradcheck.registry import OpInfo, Sample
 
 CASES = [(op, i, sample) for op in registry.all_ops() for i, sample in enumerate(op.samples(np.random.default_rng(0)))]

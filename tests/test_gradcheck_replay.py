@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_notes import Function, Tensor, grad, gradcheck
-from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.combine import concatenate
+from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.gradcheck.replay import GraphReplay
 
 CASES = [(op, i, s) for op in registry.all_ops() for i, s in enumerate(op.samples(np.random.default_rng(0)))]
