@@ -3,9 +3,11 @@
 PyTorch's conventions: `nn.Linear(in, out)` holds W of shape (out, in) and
 computes x @ W.T + b; parameters register by attribute assignment and get
 dotted names (`layers.0.weight`); `nn.Sequential` names its children "0", "1", ...
-Importing `nn` registers every layer and functional op in the op registry
-(`nn/opinfo.py`), so the gradient checker covers them.
+`nn/opinfo.py` gives the op registry an entry for every layer and functional
+op (it is one of the registry's declared providers), so the checker covers them.
 """
+
+__distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.import_ours
 
 from nn import functional, init
 from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
@@ -26,5 +28,3 @@ __all__ = [
     "functional", "init", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
     "save", "load", "CheckpointError", "StateDictError", "LoadResult",
 ]
-
-from nn import opinfo as _opinfo  # noqa: E402,F401  (registers nn's entries in the op registry)

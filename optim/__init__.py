@@ -12,6 +12,8 @@ The second half of the course notes as a package, PyTorch-style:
         sched.step()
 """
 
+__distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.import_ours
+
 from optim.adam import Adam, AdamW
 from optim.early_stopping import EarlyStopping
 from optim.ewma import EWMA

@@ -2,6 +2,7 @@
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from tinygrad_notes.app.demo import DemoConfig, run
 from tinygrad_notes.app.search_job import run_search
 
 PNG = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,10 @@ def test_cli_missing_optional_dependency_says_how_to_install(monkeypatch, capsys
     monkeypatch.setattr(cli_jobs.importlib.util, "find_spec", lambda name: None if name == "tqdm" else real(name))
     assert cli.main(["demo", "--out", "unused"]) == 2
     err = capsys.readouterr().err
-    assert "needs tqdm" in err and "pip install 'tinygrad-notes[demo]'" in err
+    assert "needs tqdm" in err
+    # a command that works for this install (here: the source tree, editable or on sys.path), not a PyPI name
+    assert f"-m pip install -e '{ROOT}[demo]'" in err
+    assert "-m pip install tqdm" in err
 
 
 def test_cli_search_prints_the_best_trials(capsys):

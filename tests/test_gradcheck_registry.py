@@ -1,8 +1,8 @@
 """Every registered op passes the gradient checker, and every public differentiable op is registered.
 
 The tests are generated from the registry: adding an entry adds its checks.
-`nn` is imported so that its entries (and its public ops) are included as soon
-as it provides them.
+The registry loads its declared providers (the engine's entries and nn's) itself;
+`nn` is imported here only to list its public ops.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-import nn  # noqa: F401  (registers nn's entries when nn provides them)
+import nn
 import tinygrad_notes
 from tinygrad_notes import Tensor, gradcheck, gradgradcheck
 from tinygrad_notes.app.cli import check_op
@@ -113,7 +113,8 @@ def test_every_public_differentiable_op_is_registered_or_declared() -> None:
     missing = sorted(public - known)
     assert missing == [], (
         f"public ops without a registry entry: {missing}. Register each with samples "
-        "(tinygrad_notes/opinfo.py, nn/opinfo.py), or declare it with registry.declare_non_differentiable(reason, name)"
+        "(tinygrad_notes/gradcheck/opinfo.py, nn/opinfo.py: ENTRIES), or declare it in the provider's "
+        "NON_DIFFERENTIABLE with registry.non_differentiable_names(reason, name)"
     )
 
 

@@ -13,6 +13,8 @@ EWMA smoothing, decision boundaries) need matplotlib, imported only when a plot
 is asked for.
 """
 
+__distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.import_ours
+
 from viz.diagnose import diagnose, explain
 from viz.draw import draw_graph
 from viz.graph import GraphFreedError, retain_grads

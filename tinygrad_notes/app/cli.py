@@ -2,7 +2,8 @@
 
 `tinygrad-notes gradcheck` checks every op of the registry at first and second
 order and prints a table (op, samples, worst relative error per order, verdict);
-it exits with 1 if any op fails. Subcommands are added with one `_add_*` function
+it exits with 1 if any op fails, and with 3 (never silently) when `nn`, `optim`
+or `viz` is another distribution's package of that name. Subcommands are added with one `_add_*` function
 each, so later jobs (`demo`, `search`) sit beside it.
 """
 
@@ -18,21 +19,33 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import __version__
 from tinygrad_notes.app.jobs import add_demo, add_search
+from tinygrad_notes.distribution import ForeignPackageError, import_ours
 
 MAX_DETAILS = 5  # failing samples whose full report is printed after the table
+
+
+FOREIGN_PACKAGE_EXIT = 3  # nn, optim or viz is another distribution's package: see tinygrad_notes/distribution.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand; returns the exit code."""
     parser = argparse.ArgumentParser(prog="tinygrad-notes", description="tinygrad_notes from the command line")
+    parser.add_argument("--version", action="version", version=f"tinygrad-notes {__version__}")
     commands = parser.add_subparsers(dest="command", title="commands")
     commands.required = True
     add_demo(commands)
     _add_gradcheck(commands)
     add_search(commands)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    try:
+        for package in args.needs:  # loud, never silent, when a package of that name is someone else's
+            import_ours(package)
+        return int(args.run(args))
+    except ForeignPackageError as err:
+        print(f"tinygrad-notes {args.command}: {err}", file=sys.stderr)
+        return FOREIGN_PACKAGE_EXIT
 
 
 # ---- gradcheck -----------------------------------------------------------------------------------
@@ -46,7 +59,7 @@ def _add_gradcheck(commands: Any) -> None:
     p.add_argument("--order", type=int, choices=(1, 2), help="only first (1) or only second (2) order")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the random projections")
     p.add_argument("--list", action="store_true", help="list the registered ops and exit")
-    p.set_defaults(run=_run_gradcheck)
+    p.set_defaults(run=_run_gradcheck, needs=("nn",))  # nn provides registry entries
 
 
 @dataclass
@@ -92,20 +105,6 @@ def check_op(op: Any, orders: Sequence[int], fast: bool = False, seed: int = 0) 
     return result
 
 
-def _load_packages() -> list[str]:
-    """Import the packages that register ops of their own (nn), when they are installed."""
-    import tinygrad_notes.gradcheck.opinfo  # noqa: F401  (the engine's entries first, so the table starts with them)
-
-    problems = []
-    try:
-        import nn  # noqa: F401  (registers nn's entries)
-    except ImportError:
-        pass
-    except Exception as err:  # noqa: BLE001 - a broken nn must not hide the engine's results
-        problems.append(f"import nn failed: {type(err).__name__}: {err}")
-    return problems
-
-
 def _select(ops: list, names: Sequence[str] | None) -> list:
     if not names:
         return ops
@@ -127,7 +126,6 @@ def _select(ops: list, names: Sequence[str] | None) -> list:
 def _run_gradcheck(args: argparse.Namespace) -> int:
     from tinygrad_notes.gradcheck.registry import all_ops, non_differentiable
 
-    problems = _load_packages()
     ops = all_ops()
     if args.list:
         for op in ops:
@@ -161,9 +159,7 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
         print(detail)
     if len(shown) > MAX_DETAILS:
         print(f"\n... and {len(shown) - MAX_DETAILS} more failing samples (use --op NAME to see one op's)")
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if failed or problems else 0
+    return 1 if failed else 0
 
 
 def _rel(value: float | None) -> str:

@@ -7,6 +7,8 @@ import importlib.util
 import sys
 from typing import Any
 
+from tinygrad_notes.distribution import install_command
+
 NEEDS = {  # module -> what to install; the demo's extra carries them all
     "matplotlib": "matplotlib", "tqdm": "tqdm", "sklearn": "scikit-learn", "graphviz": "graphviz",
 }
@@ -33,7 +35,7 @@ def add_demo(commands: Any) -> None:
     p.add_argument("--epochs", type=_positive_int, default=d.max_epochs, help="most epochs to train")
     p.add_argument("--patience", type=_positive_int, default=d.patience, help="early stopping's patience (epochs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_demo)
+    p.set_defaults(run=_run_demo, needs=("nn", "optim", "viz"))
 
 
 def add_search(commands: Any) -> None:
@@ -48,7 +50,7 @@ def add_search(commands: Any) -> None:
     p.add_argument("--jobs", type=int, default=-1, help="parallel trials; -1 uses every core (default)")
     p.add_argument("--seed", type=int, default=0, help="seed of the search (same seed, same table)")
     p.add_argument("--top", type=_positive_int, default=10, help="trials to print (default: 10)")
-    p.set_defaults(run=_run_search)
+    p.set_defaults(run=_run_search, needs=("nn", "optim"))
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -102,8 +104,9 @@ def _missing(modules: list[str]) -> list[str]:
 
 def _explain_missing(command: str, missing: list[str], extra: str = "demo") -> int:
     print(f"tinygrad-notes {command} needs {', '.join(missing)}, which is not installed. Install it with:\n"
-          f"    pip install 'tinygrad-notes[{extra}]'    (or: pip install {' '.join(missing)})\n"
-          "or run `bash go.sh demo`, which sets everything up.", file=sys.stderr)
+          f"    {install_command(extra)}\n"
+          f"or just the missing packages: {sys.executable} -m pip install {' '.join(missing)}\n"
+          "(from a clone, `bash go.sh demo` sets everything up).", file=sys.stderr)
     return 2
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygrad_notes import primitives as P
 from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
-from tinygrad_notes.gradcheck.registry import OpInfo, Sample, declare_non_differentiable, register
+from tinygrad_notes.gradcheck.registry import OpInfo, Sample, non_differentiable_names
 from tinygrad_notes.tensor import Tensor
 
 Gen = np.random.Generator
@@ -82,11 +82,12 @@ BROADCAST = [  # (shape a, shape b, note)
 ]
 UNARY_SHAPES = [(3, 4), (), (5,), (2, 1, 3)]
 FORMS = ("operator", "method")
+ENTRIES: list[OpInfo] = []  # filled below, read by the registry (this module is one of its PROVIDERS)
 
 
 def _entry(name: str, fn: Callable[..., Tensor], samples: Callable[[Gen], Iterator[Sample]],
            covers: tuple[str, ...] = (), notes: str = "") -> None:
-    register(OpInfo(name, fn, samples, covers=covers, notes=notes))
+    ENTRIES.append(OpInfo(name, fn, samples, covers=covers, notes=notes))
 
 
 # ---- elementwise binary ops and their operators ------------------------------------------------------
@@ -396,12 +397,14 @@ _entry("primitives.ScatterAdd", lambda g, index, shape: P.ScatterAdd.apply(g, in
 
 
 # ---- declared without gradient -------------------------------------------------------------------------
-declare_non_differentiable("piecewise constant: its derivative is 0 wherever it exists", "Tensor.sign")
-declare_non_differentiable("returns integer indices", "Tensor.argmax", "Tensor.argmin")
-declare_non_differentiable("comparisons return bool tensors", *(
-    f"Tensor.__{op}__" for op in ("lt", "le", "gt", "ge", "eq", "ne")))
-declare_non_differentiable("in place: refused while autograd records (write x = x + y instead)", *(
-    f"Tensor.__i{op}__" for op in ("add", "sub", "mul", "truediv")))
-declare_non_differentiable("cuts the graph on purpose: the result is a constant", "Tensor.detach")
-declare_non_differentiable("creates a new leaf tensor: there is no input to differentiate", "zeros", "ones", "full",
-                           "zeros_like", "ones_like", "arange", "eye", "randn", "rand")
+NON_DIFFERENTIABLE: dict[str, str] = {
+    **non_differentiable_names("piecewise constant: its derivative is 0 wherever it exists", "Tensor.sign"),
+    **non_differentiable_names("returns integer indices", "Tensor.argmax", "Tensor.argmin"),
+    **non_differentiable_names("comparisons return bool tensors",
+                               *(f"Tensor.__{op}__" for op in ("lt", "le", "gt", "ge", "eq", "ne"))),
+    **non_differentiable_names("in place: refused while autograd records (write x = x + y instead)",
+                               *(f"Tensor.__i{op}__" for op in ("add", "sub", "mul", "truediv"))),
+    **non_differentiable_names("cuts the graph on purpose: the result is a constant", "Tensor.detach"),
+    **non_differentiable_names("creates a new leaf tensor: there is no input to differentiate", "zeros", "ones",
+                               "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"),
+}

@@ -4,19 +4,31 @@ An entry names the public op (`Tensor.exp`, `concatenate`, `nn.functional.mse_lo
 `nn.Linear`), gives a function that applies it to Tensors, and a generator of
 samples: the arrays to differentiate (they become float64 Tensors that require
 grad) and fixed keyword arguments, chosen inside the op's valid domain and away
-from its kinks. Packages built on the engine register their own entries when
-imported (`import nn` registers nn's).
+from its kinks.
+
+The entries come from a declared list of providers (`PROVIDERS`), loaded the
+first time the registry is asked, never as a side effect of importing a
+package: a test file collects the same cases whether it runs alone or after
+others. A provider is a module with `ENTRIES` (a list of OpInfo) and
+`NON_DIFFERENTIABLE` (public name -> why it has no gradient). A provider in
+`nn`, `optim` or `viz` is loaded only after checking that the package is this
+distribution's own (another distribution may install a package of that name).
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tinygrad_notes.distribution import SIBLINGS, import_ours
 from tinygrad_notes.tensor import Tensor
+
+PROVIDERS = ("tinygrad_notes.gradcheck.opinfo", "nn.opinfo")
 
 
 @dataclass(frozen=True)
@@ -42,32 +54,56 @@ class OpInfo:
 
 _ops: dict[str, OpInfo] = {}
 _non_differentiable: dict[str, str] = {}
+_loaded: list[str] = []  # providers loaded so far, in order
+_lock = threading.Lock()
 
 
-def register(op: OpInfo) -> OpInfo:
-    """Add an entry (a name may be registered once)."""
+def _load() -> None:
+    """Load every provider once (thread-safe); a missing or foreign provider raises, it is never skipped."""
+    if len(_loaded) == len(PROVIDERS):
+        return
+    with _lock:
+        for name in PROVIDERS:
+            if name in _loaded:
+                continue
+            package = name.split(".")[0]
+            if package in SIBLINGS:
+                import_ours(package)  # ForeignPackageError names the other package and the fix
+            module = importlib.import_module(name)
+            for op in module.ENTRIES:
+                _add(op)
+            _non_differentiable.update(module.NON_DIFFERENTIABLE)
+            _loaded.append(name)
+
+
+def _add(op: OpInfo) -> None:
     if op.name in _ops:
         raise ValueError(f"registry: an op named {op.name!r} is already registered")
     _ops[op.name] = op
+
+
+def register(op: OpInfo) -> OpInfo:
+    """Add an entry at run time (a user's own op); a name may be registered once."""
+    _load()
+    with _lock:
+        _add(op)
     return op
 
 
-def declare_non_differentiable(reason: str, *names: str) -> None:
-    """Record public ops that have no gradient on purpose (argmax, comparisons, sign...)."""
-    for name in names:
-        _non_differentiable[name] = reason
+def non_differentiable_names(reason: str, *names: str) -> dict[str, str]:
+    """A provider's declaration of public ops that have no gradient on purpose (argmax, comparisons, sign...)."""
+    return dict.fromkeys(names, reason)
 
 
 def all_ops() -> list[OpInfo]:
-    """Every registered entry, in registration order (the engine's own ops are always loaded)."""
-    import tinygrad_notes.gradcheck.opinfo  # noqa: F401  (registers the engine's entries on first import)
-
+    """Every registered entry: the providers' in the order of PROVIDERS, then any registered at run time."""
+    _load()
     return list(_ops.values())
 
 
 def get(name: str) -> OpInfo:
     """The entry called `name`."""
-    all_ops()
+    _load()
     try:
         return _ops[name]
     except KeyError:
@@ -76,7 +112,7 @@ def get(name: str) -> OpInfo:
 
 def non_differentiable() -> dict[str, str]:
     """Public ops declared to have no gradient, with the reason."""
-    all_ops()
+    _load()
     return dict(_non_differentiable)
 
 
