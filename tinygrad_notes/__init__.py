@@ -2,14 +2,18 @@
 
 `Tensor` records the ops applied to it; `backward()` or `grad()` walks the graph
 back. Every op is a `Function` (forward on numpy, backward in Tensor ops), so a
-user's hand-written op works exactly like the library's own.
+user's hand-written op works exactly like the library's own; a `Primitive` is a
+Function whose backward also runs on plain numpy arrays (the library's ops).
 """
+
+# tensor first: it closes the Tensor <-> ops import cycle in one place (see tensor.py).
+from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype  # noqa: I001
 
 from tinygrad_notes.autograd import grad
 from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
 from tinygrad_notes.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from tinygrad_notes.errors import ShapeError
-from tinygrad_notes.function import Function
+from tinygrad_notes.function import Function, op_name
 from tinygrad_notes.gradcheck import (
     GradcheckError,
     GradcheckReport,
@@ -20,12 +24,14 @@ from tinygrad_notes.gradcheck import (
     numerical_grad,
     relative_error,
 )
-from tinygrad_notes.mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
-from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
+from tinygrad_notes.graph import GraphFreedError, inputs_of, topological_order, walk
+from tinygrad_notes.mode import default_dtype, detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
+from tinygrad_notes.primitives import Primitive
 
 __all__ = [
-    "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "name_scope", "set_default_dtype", "get_default_dtype", "ShapeError",
+    "Tensor", "Function", "Primitive", "op_name", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+    "detect_anomaly", "name_scope", "set_default_dtype", "get_default_dtype", "default_dtype", "ShapeError",
+    "GraphFreedError", "walk", "topological_order", "inputs_of",
     "concatenate", "stack", "where", "maximum", "minimum",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
     "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",

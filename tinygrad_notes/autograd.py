@@ -24,10 +24,12 @@ import numpy as np
 
 from tinygrad_notes import mode
 from tinygrad_notes.function import Function, _check_finite, op_name
+from tinygrad_notes.graph import freed_error, freeze
 from tinygrad_notes.tensor import Tensor, _make
 
 _ndarray = np.ndarray
 _generic = np.generic
+_modes = mode.current.get  # this thread's modes (grad, scope, anomaly, default dtype)
 
 
 def backward(tensor: Tensor, grad: Any = None, retain_graph: bool | None = None,
@@ -106,13 +108,9 @@ def _root_grad(tensor: Tensor, grad: Any, op: str) -> Tensor:
 def _run(roots: list[Tensor], root_grads: list[Tensor], retain_graph: bool | None, create_graph: bool,
          accumulate: bool, wanted: dict[Any, int] | None) -> dict[int, Tensor]:
     retain = create_graph if retain_graph is None else retain_graph
-    prev = mode.grad_enabled
-    mode.grad_enabled = create_graph
     walk = _Walk(create_graph, accumulate, wanted)
-    try:
+    with mode.enable_grad() if create_graph else mode.no_grad():  # this thread only: record the rules if asked
         walk.run(roots, root_grads, retain)
-    finally:
-        mode.grad_enabled = prev
     return walk.found
 
 
@@ -165,18 +163,15 @@ class _Walk:
         walk reaches, before the node itself. No pass counting consumers is needed.
         """
         raw = self.raw
-        anomaly = mode.anomaly
+        anomaly = _modes().anomaly
         writes = mode.write_count
-        while heap:
+        while heap:  # graph.newest_first, inlined: the generator cost 3% of a chain of small ops (callgrind)
             node = heappop(heap)[1]
             g = node.pending
             node.pending = None
             inputs = node.inputs
             if inputs is None:
-                raise RuntimeError(
-                    f"backward: the graph was already freed at op {op_name(node)} by an earlier backward; "
-                    "pass retain_graph=True to the first backward (or grad) to go through it twice"
-                )
+                raise freed_error(node, "backward")
             cls = type(node)
             trusted = cls.raw_grads  # the library's primitives: right shapes and arity by construction
             if node.extra is not None:
@@ -202,7 +197,8 @@ class _Walk:
                 xd = inp._data
                 if not trusted and gd.shape != xd.shape:
                     _shape_error(node, gd, xd)
-                if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
+                tg = type(gd)  # numpy scalars of one type share a dtype: skip the (slower) dtype lookups
+                if (tg is not type(xd) or tg is _ndarray) and gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
                     gi = gi.astype(xd.dtype)
                 if anomaly:
                     _check_finite(cls, gi, "backward", node)
@@ -214,8 +210,11 @@ class _Walk:
                     heappush(heap, (parent.order, parent))
                 else:
                     parent.pending = parent.pending + gi
-            if not retain:  # drop what was saved for backward, so intermediates can be freed
-                node.inputs = None  # (out_data is the output tensor's own array: nothing extra to free)
+            if not retain:  # drop what was saved for backward, keeping the graph's structure (graph.py)
+                node.edges = _freeze(inputs)
+                node.inputs = None
+                if cls.saves_output:
+                    node.out_data = None  # the node outlives its output tensor now: hold no array
                 if cls.saved_state:
                     _free_saved(node)
 
@@ -269,6 +268,24 @@ class _Walk:
             key = id(g._data)
         self.handed.add(key)
         return g
+
+
+def _freeze(inputs: tuple) -> tuple:
+    """graph.freeze, unrolled for the common shapes of a node's inputs (one Tensor; a Tensor and a number or
+    Tensor): backward calls it once per node, and the general loop costs several times more."""
+    if len(inputs) == 1:
+        a = inputs[0]
+        if type(a) is Tensor and a._ctx is not None:
+            return (a._ctx,)
+    elif len(inputs) == 2:
+        a, b = inputs
+        if type(a) is Tensor and a._ctx is not None:
+            tb = type(b)
+            if tb is float or tb is int:
+                return (a._ctx, b)
+            if tb is Tensor and b._ctx is not None:
+                return (a._ctx, b._ctx)
+    return freeze(inputs)
 
 
 def _call_user_backward(node: Function, g: Tensor, n_inputs: int) -> tuple:

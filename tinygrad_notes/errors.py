@@ -33,10 +33,8 @@ def broadcast_message(op: str, shapes: list[tuple[int, ...]]) -> str:
     return f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together"
 
 
-def explain_numpy_error(cls: type, err: Exception, arrays: list[Any], attrs: dict[str, Any]) -> str | None:
-    """Turn numpy's error from an op's forward into ours, or None to let the original through."""
-    from tinygrad_notes.function import op_name
-
+def explain_numpy_error(cls: type, op: str, err: Exception, arrays: list[Any], attrs: dict[str, Any]) -> str | None:
+    """Turn numpy's error from op `op`'s forward (class `cls`) into ours, or None to let the original through."""
     explain = getattr(cls, "explain", None)
     if explain is not None:
         message = explain(err, arrays, attrs)
@@ -45,7 +43,7 @@ def explain_numpy_error(cls: type, err: Exception, arrays: list[Any], attrs: dic
     text = str(err)
     if "broadcast" in text:
         shapes = [shape_of(a) for a in arrays if a is not None and not isinstance(a, (str, type))]
-        return broadcast_message(op_name(cls), shapes)
+        return broadcast_message(op, shapes)
     return None
 
 

@@ -21,11 +21,13 @@ import numpy as np
 
 from tinygrad_notes import mode
 from tinygrad_notes.errors import ShapeError, explain_numpy_error
+from tinygrad_notes.tensor import Tensor, _make, version_box
 
 _numpy_value = (np.ndarray, np.generic)  # what a forward may return as it is
 _new = object.__new__
 _order = itertools.count(0, -1)  # newer nodes get smaller numbers: the backward walk runs them first
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
+_modes = mode.current.get  # this thread's modes (grad, scope, anomaly, default dtype)
 
 
 class Function:
@@ -43,11 +45,13 @@ class Function:
 
     __slots__ = (
         "inputs", "needs_input_grad", "stamp", "attrs", "scope", "extra",
-        "out_data", "out_box", "pending", "order", "__weakref__",
+        "out_data", "out_box", "pending", "order", "edges", "out_meta", "__weakref__",
     )
     saves_output: bool = False  # keep the output array for backward (exp, tanh, sigmoid...)
     is_view: bool = False  # output may share memory with input 0: share its version counter
     raw_grads: bool = False  # backward also runs on plain numpy gradients (the library's primitives)
+    commutative: bool = False  # the order of the inputs does not matter (add, mul): pictures need not number them
+    batched: Any = None  # replay rule on a leading batch axis (batching.py); None: the replay runs it once per copy
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,7 +81,7 @@ class Function:
                 "after the op computed it, so the gradient would be wrong. Modify a copy instead "
                 "(y = y * 1), or do it after backward."
             )
-        if not mode.grad_enabled and type(ctx).raw_grads:
+        if not _modes().grad_enabled and type(ctx).raw_grads:
             return ctx.out_data  # no graph of the backward is wanted: the array itself will do
         t = _make(ctx.out_data, True, ctx)
         t._version = box
@@ -122,7 +126,7 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
             needs = tuple(flags) if any(flags) else None
     except (ValueError, IndexError, TypeError) as err:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        message = explain_numpy_error(cls, err, arrays, attrs)
+        message = explain_numpy_error(cls, op_name(cls), err, arrays, attrs)
         if message is None:
             raise
         raise ShapeError(message) from None
@@ -133,10 +137,11 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     t.grad = None
     t._version = None
     t._extra = None
-    if needs is None or not mode.grad_enabled:
+    modes = _modes()
+    if needs is None or not modes.grad_enabled:
         t.requires_grad = False
         t._ctx = None
-        if mode.anomaly:
+        if modes.anomaly:
             _check_finite(cls, out, "forward", None)
         return t
     t.requires_grad = True
@@ -145,7 +150,7 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     ctx.needs_input_grad = needs
     ctx.stamp = mode.write_count
     ctx.attrs = attrs
-    ctx.scope = mode.scope
+    ctx.scope = modes.scope
     ctx.extra = None
     ctx.pending = None
     ctx.order = next(_order)
@@ -162,7 +167,7 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if cls.saves_output:
         ctx.out_data = out
         ctx.out_box = version_box(t)
-    if mode.anomaly:
+    if modes.anomaly:
         ctx.extra = {"stack": user_stack()}
         _check_finite(cls, out, "forward", ctx)
     return t
@@ -216,6 +221,3 @@ def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> No
             f"(shape {np.shape(arr)}). The op was created at:\n" + "".join(stack)
         )
 
-
-# Imported last: tensor.py pulls in the primitives, which subclass Function above.
-from tinygrad_notes.tensor import Tensor, _make, version_box  # noqa: E402

@@ -1,46 +1,112 @@
-"""Global switches of the engine: grad mode, module scope, anomaly detection.
+"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, the default dtype.
 
-They are plain module globals because `Function.apply` reads them on every op
-and a global lookup is the cheapest read Python has.
+Like PyTorch's grad mode, each is thread-local: `no_grad()` in one thread never
+stops another thread's graph, and a context manager restores exactly the value
+it found in its own thread. A new thread starts with the defaults (grad on, no
+scope, anomaly off, float32).
+
+The modes are one record, `Modes`, never changed in place, held in a context variable
+(`contextvars`, which gives every thread, and every asyncio task, its own
+value). `Function.apply` reads it on every op with one `current.get()`; a
+context manager sets a changed copy and resets the variable with its token on
+exit, so it restores exactly what it changed and nothing is ever mutated in
+place where another thread could see it.
+
+The in-place write count is not a mode but a clock shared by all threads: a
+write in one thread must invalidate a graph recorded in another.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+import numpy as np
 
-grad_enabled: bool = True
-scope: str | None = None  # dotted name of the nn module that is running, if any
-anomaly: bool = False
-write_count: int = 0  # in-place writes so far; each write stamps its tensor's version box with it
+F = TypeVar("F", bound=Callable[..., Any])
+FLOAT32 = np.dtype(np.float32)
+
+
+class Modes:
+    """One thread's modes, never changed in place: the context managers below set changed copies.
+
+    A slotted class rather than a NamedTuple: every op reads two or three of these fields, and a
+    slot is the fastest attribute Python has.
+    """
+
+    __slots__ = ("grad_enabled", "scope", "anomaly", "default_dtype")
+
+    def __init__(self, grad_enabled: bool = True, scope: str | None = None, anomaly: bool = False,
+                 default_dtype: np.dtype = FLOAT32) -> None:
+        self.grad_enabled = grad_enabled
+        self.scope = scope  # dotted name of the nn module that is running, if any
+        self.anomaly = anomaly
+        self.default_dtype = default_dtype
+
+    def _replace(self, **changes: Any) -> Modes:
+        fields = {name: getattr(self, name) for name in Modes.__slots__}
+        return Modes(**{**fields, **changes})
+
+    def __repr__(self) -> str:
+        return "Modes(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in Modes.__slots__) + ")"
+
+
+current: contextvars.ContextVar[Modes] = contextvars.ContextVar(
+    "tinygrad_notes_modes", default=Modes())  # noqa: B039 - a Modes is never changed in place
+
+write_count: int = 0  # in-place writes so far, in all threads; each write stamps its tensor's version box
+_write_lock = threading.Lock()
 
 
 def count_write() -> int:
-    """Advance the global in-place write count and return it (the stamp for the written tensor)."""
+    """Advance the shared in-place write count and return it (the stamp for the written tensor)."""
     global write_count
-    write_count += 1
-    return write_count
+    with _write_lock:  # two threads must never hand out the same stamp, nor move the clock back
+        write_count += 1
+        return write_count
 
 
-class _GradMode:
-    """Context manager and decorator that sets grad mode, restoring it on exit."""
+class _Set:
+    """Base of the context managers: set a changed copy of this thread's modes, reset it on exit.
+
+    The tokens are kept per thread, so one instance entered by several threads at once, or
+    re-entered, still restores each thread's own previous modes.
+    """
+
+    __slots__ = ("tokens",)
+
+    def changes(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __enter__(self) -> None:
+        token = current.set(current.get()._replace(**self.changes()))
+        try:
+            tokens = self.tokens
+        except AttributeError:
+            tokens = self.tokens = {}
+        tokens.setdefault(threading.get_ident(), []).append(token)
+
+    def __exit__(self, *exc: object) -> None:
+        ident = threading.get_ident()
+        stack = self.tokens[ident]
+        current.reset(stack.pop())
+        if not stack:
+            del self.tokens[ident]
+
+
+class _GradMode(_Set):
+    """Context manager and decorator that sets this thread's grad mode, restoring it on exit."""
+
+    __slots__ = ("enabled",)
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.prev: list[bool] = []
 
-    def __enter__(self) -> None:
-        global grad_enabled
-        self.prev.append(grad_enabled)
-        grad_enabled = self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        global grad_enabled
-        grad_enabled = self.prev.pop()
+    def changes(self) -> dict[str, Any]:
+        return {"grad_enabled": self.enabled}
 
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)
@@ -52,48 +118,72 @@ class _GradMode:
 
 
 def no_grad() -> _GradMode:
-    """Stop recording the graph: ops return plain tensors and cost little more than numpy."""
+    """Stop recording the graph in this thread: ops return plain tensors and cost little more than numpy."""
     return _GradMode(False)
 
 
 def enable_grad() -> _GradMode:
-    """Record the graph again (e.g. inside a `no_grad` block)."""
+    """Record the graph again in this thread (e.g. inside a `no_grad` block)."""
     return _GradMode(True)
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph."""
-    return grad_enabled
+    """True when ops record the graph in this thread."""
+    return current.get().grad_enabled
 
 
-class name_scope:  # noqa: N801 - used like a function, as a context manager
-    """Tag every op recorded inside with a dotted scope name (nn modules use it; viz groups by it).
+class name_scope(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Tag every op this thread records inside with a dotted scope name (nn modules use it; viz groups by it).
 
     A small class rather than a generator-based context manager: every nn module call enters one.
     """
 
-    __slots__ = ("name", "prev")
+    __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __enter__(self) -> None:
-        global scope
-        self.prev = prev = scope
-        scope = self.name if not prev else f"{prev}.{self.name}" if self.name else prev
-
-    def __exit__(self, *exc: object) -> None:
-        global scope
-        scope = self.prev
+    def changes(self) -> dict[str, Any]:
+        prev = current.get().scope
+        return {"scope": self.name if not prev else f"{prev}.{self.name}" if self.name else prev}
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise at the first op whose forward or backward makes NaN or Inf, naming it and where it was created."""
-    global anomaly
-    prev = anomaly
-    anomaly = True
-    try:
-        yield
-    finally:
-        anomaly = prev
+class detect_anomaly(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Raise at the first op whose forward or backward makes NaN or Inf, naming it and where it was created.
+
+    Affects only the thread that enters it.
+    """
+
+    __slots__ = ()
+
+    def changes(self) -> dict[str, Any]:
+        return {"anomaly": True}
+
+
+def _float_dtype(dtype: Any, who: str) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{who}: the default must be a float dtype, got {dt}")
+    return dt
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set this thread's float dtype for Python scalars and lists (float32 unless changed)."""
+    current.set(current.get()._replace(default_dtype=_float_dtype(dtype, "set_default_dtype")))
+
+
+def get_default_dtype() -> np.dtype:
+    """This thread's float dtype for Python scalars and lists."""
+    return current.get().default_dtype
+
+
+class default_dtype(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Inside, this thread's Python scalars and lists become `dtype`; the previous default comes back on exit."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = _float_dtype(dtype, "default_dtype")
+
+    def changes(self) -> dict[str, Any]:
+        return {"default_dtype": self.dtype}

@@ -10,6 +10,13 @@ A rule reads its inputs with `ctx.operands()` and its output with
 what Tensor and ndarray share (arithmetic, `@`, `reshape`, `sum`, `swapaxes`,
 `transpose`, `astype`, indexing, and the ops' own `apply`), and the same rule
 serves first-order speed and second-order graphs (see autograd.py).
+
+Each class is the one record of its op: besides forward and backward it names
+its batched replay rule (`batched`, from batching.py: how its forward runs on
+values with a leading batch axis, which the gradient checker's replay uses) and
+what other parts read about it (`commutative`, `is_view`, `saves_output`).
+Adding a primitive is its class here and its entry in the op registry
+(gradcheck/opinfo.py); a test fails for a primitive without a batched rule.
 """
 
 from __future__ import annotations
@@ -19,10 +26,25 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes import mode
+from tinygrad_notes.batching import (
+    batch_along_axis,
+    batch_broadcast_to,
+    batch_concatenate,
+    batch_elementwise,
+    batch_getitem,
+    batch_matmul,
+    batch_pad,
+    batch_reduction,
+    batch_reshape,
+    batch_scatter_add,
+    batch_transpose,
+)
 from tinygrad_notes.broadcast import unbroadcast
 from tinygrad_notes.errors import normalize_axes, shape_of
 from tinygrad_notes.function import Function
 from tinygrad_notes.tensor import Tensor, where
+
+_modes = mode.current.get  # this thread's modes (grad, scope, anomaly, default dtype)
 
 
 def _data(v: Any) -> Any:
@@ -31,7 +53,13 @@ def _data(v: Any) -> Any:
 
 
 class Primitive(Function):
-    """A library op whose backward runs on Tensors and on plain numpy gradients alike."""
+    """An op whose backward runs on Tensors and on plain numpy gradients alike: the library's, or a user's fused op.
+
+    Its backward may use only what Tensor and ndarray share (module docstring), reading its inputs
+    through `ctx.operands()`; the walk then hands it numpy gradients when no graph of the backward is
+    wanted, which is what makes small ops cheap. `batched` names its replay rule (batching.py); without
+    one, the gradient checker's replay runs the op once per perturbed copy.
+    """
 
     __slots__ = ()
     raw_grads = True
@@ -39,7 +67,7 @@ class Primitive(Function):
     def operands(ctx) -> tuple:
         """The inputs for the backward rule: Tensors when the backward is recorded, else their arrays."""
         inputs = ctx.inputs
-        if mode.grad_enabled:
+        if _modes().grad_enabled:
             return inputs
         if len(inputs) == 1:
             return (inputs[0]._data,)
@@ -79,6 +107,8 @@ def _log_positive(v: Any) -> Any:
 class Add(Primitive):
     __slots__ = ()
     op_name = "add"
+    batched = classmethod(batch_elementwise)
+    commutative = True
 
     def forward(ctx, x, y):
         return x + y
@@ -92,6 +122,7 @@ class Add(Primitive):
 class Sub(Primitive):
     __slots__ = ()
     op_name = "sub"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x, y):
         return x - y
@@ -105,6 +136,8 @@ class Sub(Primitive):
 class Mul(Primitive):
     __slots__ = ()
     op_name = "mul"
+    batched = classmethod(batch_elementwise)
+    commutative = True
 
     def forward(ctx, x, y):
         return x * y
@@ -118,6 +151,7 @@ class Mul(Primitive):
 class Div(Primitive):
     __slots__ = ()
     op_name = "div"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x, y):
         return x / y
@@ -133,6 +167,7 @@ class Div(Primitive):
 class Pow(Primitive):
     __slots__ = ()
     op_name = "pow"
+    batched = classmethod(batch_elementwise)
     saves_output = True
 
     def forward(ctx, x, y):
@@ -153,6 +188,8 @@ class Pow(Primitive):
 class Maximum(Primitive):
     __slots__ = ()
     op_name = "maximum"
+    batched = classmethod(batch_elementwise)
+    commutative = True
     pick, wins = np.maximum, np.greater  # Minimum swaps these
 
     def forward(ctx, x, y):
@@ -176,6 +213,7 @@ class Minimum(Maximum):
 class Neg(Primitive):
     __slots__ = ()
     op_name = "neg"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return -x
@@ -187,6 +225,7 @@ class Neg(Primitive):
 class Exp(Primitive):
     __slots__ = ()
     op_name = "exp"
+    batched = classmethod(batch_elementwise)
     saves_output = True
 
     def forward(ctx, x):
@@ -199,6 +238,7 @@ class Exp(Primitive):
 class Log(Primitive):
     __slots__ = ()
     op_name = "log"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return np.log(x)
@@ -210,6 +250,7 @@ class Log(Primitive):
 class Sqrt(Primitive):
     __slots__ = ()
     op_name = "sqrt"
+    batched = classmethod(batch_elementwise)
     saves_output = True
 
     def forward(ctx, x):
@@ -222,6 +263,7 @@ class Sqrt(Primitive):
 class Sin(Primitive):
     __slots__ = ()
     op_name = "sin"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return np.sin(x)
@@ -233,6 +275,7 @@ class Sin(Primitive):
 class Cos(Primitive):
     __slots__ = ()
     op_name = "cos"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return np.cos(x)
@@ -244,6 +287,7 @@ class Cos(Primitive):
 class Tanh(Primitive):
     __slots__ = ()
     op_name = "tanh"
+    batched = classmethod(batch_elementwise)
     saves_output = True
 
     def forward(ctx, x):
@@ -257,6 +301,7 @@ class Tanh(Primitive):
 class Sigmoid(Primitive):
     __slots__ = ()
     op_name = "sigmoid"
+    batched = classmethod(batch_elementwise)
     saves_output = True
 
     def forward(ctx, x):
@@ -273,6 +318,7 @@ class Softmax(Primitive):
 
     __slots__ = ()
     op_name = "softmax"
+    batched = classmethod(batch_along_axis)
     saves_output = True
 
     def forward(ctx, x, axis=-1):
@@ -289,6 +335,7 @@ class LogSoftmax(Primitive):
 
     __slots__ = ()
     op_name = "log_softmax"
+    batched = classmethod(batch_along_axis)
     saves_output = True
 
     def forward(ctx, x, axis=-1):
@@ -302,6 +349,7 @@ class LogSoftmax(Primitive):
 class Relu(Primitive):
     __slots__ = ()
     op_name = "relu"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return np.maximum(x, 0)
@@ -313,6 +361,7 @@ class Relu(Primitive):
 class Abs(Primitive):
     __slots__ = ()
     op_name = "abs"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x):
         return np.abs(x)
@@ -324,6 +373,7 @@ class Abs(Primitive):
 class Clip(Primitive):
     __slots__ = ()
     op_name = "clip"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x, lo=None, hi=None):
         if lo is None and hi is None:
@@ -344,6 +394,7 @@ class Clip(Primitive):
 class Cast(Primitive):
     __slots__ = ()
     op_name = "astype"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, x, dtype):
         return x.astype(dtype)
@@ -360,6 +411,7 @@ def _keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tup
 class Sum(Primitive):
     __slots__ = ("axes",)
     op_name = "sum"
+    batched = classmethod(batch_reduction)
 
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axes("sum", axis, np.ndim(x))
@@ -389,6 +441,7 @@ class Mean(Sum):
 class Max(Primitive):
     __slots__ = ("axes", "top")
     op_name = "max"
+    batched = classmethod(batch_reduction)
 
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axes("max", axis, np.ndim(x))
@@ -397,7 +450,7 @@ class Max(Primitive):
         ctx.top = np.max(x, axis=ctx.axes, keepdims=True)
         if keepdims:
             return ctx.top
-        return np.squeeze(ctx.top, axis=ctx.axes) if ctx.axes else ctx.top.reshape(())
+        return ctx.top.reshape(()) if ctx.axes is None else np.squeeze(ctx.top, axis=ctx.axes)
 
     def backward(ctx, g):  # 1 to the maximum; k tied maxima get 1/k each
         x = ctx.inputs[0]._data
@@ -410,6 +463,7 @@ class Max(Primitive):
 class MatMul(Primitive):
     __slots__ = ()
     op_name = "matmul"
+    batched = classmethod(batch_matmul)
 
     def forward(ctx, x, y):
         return np.matmul(x, y)
@@ -448,6 +502,7 @@ class MatMul(Primitive):
 class Reshape(Primitive):
     __slots__ = ()
     op_name = "reshape"
+    batched = classmethod(batch_reshape)
     is_view = True
 
     def forward(ctx, x, shape):
@@ -466,6 +521,7 @@ class Reshape(Primitive):
 class Transpose(Primitive):
     __slots__ = ()
     op_name = "transpose"
+    batched = classmethod(batch_transpose)
     is_view = True
 
     def forward(ctx, x, axes=None):
@@ -485,6 +541,7 @@ class Transpose(Primitive):
 class BroadcastTo(Primitive):
     __slots__ = ()
     op_name = "broadcast_to"
+    batched = classmethod(batch_broadcast_to)
     is_view = True
 
     def forward(ctx, x, shape):
@@ -499,7 +556,7 @@ class BroadcastTo(Primitive):
         return unbroadcast(g, ctx.operands()[0].shape)
 
 
-def _is_basic_index(index: Any) -> bool:
+def is_basic_index(index: Any) -> bool:
     """True for ints, slices, None and Ellipsis only: no element can be picked twice."""
     items = index if isinstance(index, tuple) else (index,)
     for i in items:
@@ -511,6 +568,7 @@ def _is_basic_index(index: Any) -> bool:
 class GetItem(Primitive):
     __slots__ = ()
     op_name = "getitem"
+    batched = classmethod(batch_getitem)
     is_view = True
 
     def forward(ctx, x, index):
@@ -528,14 +586,19 @@ class GetItem(Primitive):
 
 
 class ScatterAdd(Primitive):
-    """zeros(shape) with `g` added at `index`: the VJP of getitem (and getitem is its VJP)."""
+    """zeros(shape) with `g` added at `index`: the VJP of getitem (and getitem is its VJP).
+
+    With a leading slice in `index` and a batch axis in `shape`, the same forward scatters B copies
+    at once (its batched rule).
+    """
 
     __slots__ = ()
     op_name = "scatter_add"
+    batched = classmethod(batch_scatter_add)
 
     def forward(ctx, g, index, shape):
         out = np.zeros(shape, dtype=np.result_type(g))
-        if _is_basic_index(index):
+        if is_basic_index(index):
             out[index] = g
         else:
             np.add.at(out, index, g)
@@ -548,6 +611,7 @@ class ScatterAdd(Primitive):
 class Concatenate(Primitive):
     __slots__ = ("axis",)
     op_name = "concatenate"
+    batched = classmethod(batch_concatenate)
 
     def forward(ctx, *xs, axis=0):
         ctx.axis = axis
@@ -572,6 +636,7 @@ class Concatenate(Primitive):
 class Pad(Primitive):
     __slots__ = ("widths",)
     op_name = "pad"
+    batched = classmethod(batch_pad)
 
     def forward(ctx, x, pad_width, constant_values=0):
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (np.ndim(x), 2))
@@ -593,6 +658,7 @@ class Pad(Primitive):
 class Where(Primitive):
     __slots__ = ()
     op_name = "where"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, cond, a, b):
         return np.where(cond, a, b)

@@ -3,6 +3,11 @@
 Every differentiable method here is one line: a primitive from `primitives.py`
 (forward and VJP side by side) or a short composition of them, so its gradient
 is right when the primitives are.
+
+Tensor and the ops are one essential cycle: a Tensor method runs a primitive, and
+running a primitive makes a Tensor. It is closed in one place, the imports at the
+bottom of this file; the package's `__init__` imports this module first, so every
+other engine module can import Tensor at its top.
 """
 
 from __future__ import annotations
@@ -14,27 +19,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_notes import mode
+from tinygrad_notes.errors import ShapeError, broadcast_message, normalize_axes
+from tinygrad_notes.mode import get_default_dtype, set_default_dtype
 
 if TYPE_CHECKING:
     from tinygrad_notes.function import Function
 
-_default_dtype = np.dtype(np.float32)
+__all__ = ["Tensor", "where", "get_default_dtype", "set_default_dtype"]
+
 _ndarray = np.ndarray
 _new = object.__new__
-
-
-def set_default_dtype(dtype: Any) -> None:
-    """Set the float dtype that Python scalars and lists become (float32 unless changed)."""
-    global _default_dtype
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"set_default_dtype: the default must be a float dtype, got {dt}")
-    _default_dtype = dt
-
-
-def get_default_dtype() -> np.dtype:
-    """The float dtype that Python scalars and lists become."""
-    return _default_dtype
+_modes = mode.current.get  # this thread's modes (grad, scope, anomaly, default dtype)
 
 
 def _make(data: Any, requires_grad: bool, ctx: Function | None) -> Tensor:
@@ -66,7 +61,7 @@ def _array_of(data: Any, dtype: Any) -> np.ndarray:
     else:
         arr = np.asarray(data)
         if dtype is None and arr.dtype.kind in "iuf":
-            arr = arr.astype(_default_dtype)
+            arr = arr.astype(_modes().default_dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__}); "
@@ -223,9 +218,7 @@ class Tensor:
     # ---- autograd -------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (pass `grad` unless self has one element)."""
-        from tinygrad_notes.autograd import backward
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
@@ -268,8 +261,6 @@ class Tensor:
         body = np.array2string(np.asarray(self._data), separator=", ", prefix="Tensor(", threshold=64)
         extra = f", dtype={self._data.dtype}"
         if self._ctx is not None:
-            from tinygrad_notes.function import op_name
-
             extra += f", grad_fn=<{op_name(self._ctx)}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
@@ -387,8 +378,6 @@ class Tensor:
         try:
             return _make(ufunc(self._data, o), False, None)
         except ValueError as err:
-            from tinygrad_notes.errors import ShapeError, broadcast_message
-
             raise ShapeError(broadcast_message(ufunc.__name__, [self.shape, np.shape(o)])) from err
 
     def __lt__(self, other: Any) -> Tensor:
@@ -412,7 +401,7 @@ class Tensor:
     # ---- in-place: allowed where no graph needs recording ---------------------------------
     def _inplace(self, ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
         other_requires = isinstance(other, Tensor) and other.requires_grad
-        if mode.grad_enabled and (self.requires_grad or other_requires):
+        if _modes().grad_enabled and (self.requires_grad or other_requires):
             raise RuntimeError(
                 f"'{symbol}=' cannot be recorded for backward on a tensor that requires grad "
                 f"(shape {self.shape}): write `x = x {symbol} y` instead, or do it inside "
@@ -423,9 +412,7 @@ class Tensor:
         try:
             ufunc(d, o, out=d, casting="same_kind")
         except (ValueError, TypeError) as err:
-            from tinygrad_notes.errors import ShapeError
-
-            raise ShapeError(
+                raise ShapeError(
                 f"'{symbol}=': cannot write the result of shapes {self.shape} and {np.shape(o)} "
                 f"(dtypes {self.dtype} and {np.asarray(o).dtype}) into this tensor of shape {self.shape}: {err}"
             ) from None
@@ -444,7 +431,7 @@ class Tensor:
         return self._inplace(np.true_divide, other, "/")
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if mode.grad_enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        if _modes().grad_enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
             raise RuntimeError(
                 f"setitem: assigning into a tensor that requires grad (shape {self.shape}) cannot be recorded "
                 "for backward; build the new tensor with where()/concatenate(), or assign inside `with no_grad():`"
@@ -454,9 +441,7 @@ class Tensor:
         try:
             d[_index(index)] = v
         except (ValueError, IndexError) as err:
-            from tinygrad_notes.errors import ShapeError
-
-            raise ShapeError(f"setitem: cannot assign a value of shape {np.shape(v)} at index {index!r} "
+                raise ShapeError(f"setitem: cannot assign a value of shape {np.shape(v)} at index {index!r} "
                              f"of a tensor of shape {self.shape}: {err}") from None
 
     # ---- elementwise unary ----------------------------------------------------------------
@@ -612,8 +597,6 @@ class Tensor:
 
     def squeeze(self, axis: Any = None) -> Tensor:
         """Drop size-1 axes (all, or the ones named)."""
-        from tinygrad_notes.errors import ShapeError, normalize_axes
-
         axes = normalize_axes("squeeze", axis, self.ndim)
         if axes is None:
             axes = tuple(i for i, s in enumerate(self.shape) if s == 1)
@@ -624,8 +607,6 @@ class Tensor:
 
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at `axis` (numpy's expand_dims)."""
-        from tinygrad_notes.errors import ShapeError
-
         n = self.ndim + 1
         if not -n <= axis < n:
             raise ShapeError(f"unsqueeze: axis {axis} is out of range for a result with {n} dimensions")
@@ -647,8 +628,6 @@ class Tensor:
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """numpy's split: into N equal parts, or at the given indices along `axis`."""
-        from tinygrad_notes.errors import ShapeError, normalize_axes
-
         (ax,) = normalize_axes("split", axis, self.ndim)  # type: ignore[misc]
         size = self.shape[ax]
         if isinstance(indices_or_sections, (int, np.integer)):
@@ -671,8 +650,6 @@ class Tensor:
 
 def _count(t: Tensor, axis: Any, op: str) -> int:
     """How many elements a reduction over `axis` combines."""
-    from tinygrad_notes.errors import normalize_axes
-
     axes = normalize_axes(op, axis, t.ndim)
     if axes is None:
         return t.size
@@ -703,5 +680,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return P.Where.apply(cond.astype(bool, copy=False), a, b)
 
 
-from tinygrad_notes import primitives as P  # noqa: E402  (primitives need Tensor defined first)
-from tinygrad_notes.function import run_op  # noqa: E402
+# The cycle's one closing point (see the module docstring): the ops need Tensor defined first.
+from tinygrad_notes import primitives as P  # noqa: E402
+from tinygrad_notes.autograd import backward as _backward  # noqa: E402
+from tinygrad_notes.function import op_name, run_op  # noqa: E402
