@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.app.jobs import add_demo, add_search
+from tinygrad_notes.app.jobs import add_demo, add_search, add_threads
+from tinygrad_notes.app.threads import limited_threads
 
 MAX_DETAILS = 5  # failing samples whose full report is printed after the table
 
@@ -32,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_gradcheck(commands)
     add_search(commands)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    with limited_threads(getattr(args, "threads", None)):  # every job: the BLAS threads --threads asks for
+        return int(args.run(args))
 
 
 # ---- gradcheck -----------------------------------------------------------------------------------
@@ -46,6 +48,7 @@ def _add_gradcheck(commands: Any) -> None:
     p.add_argument("--order", type=int, choices=(1, 2), help="only first (1) or only second (2) order")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the random projections")
     p.add_argument("--list", action="store_true", help="list the registered ops and exit")
+    add_threads(p)
     p.set_defaults(run=_run_gradcheck)
 
 
