@@ -174,6 +174,10 @@ def test_an_exactly_zero_gradient_norm_is_drawn_and_labelled_0():
     (zero_marks,) = [line for line in line_ax.lines if line.get_marker() == "v"]
     assert list(zero_marks.get_xdata()) == [1, 3, 4] and list(zero_marks.get_ydata()) == [0.0, 0.0, 0.0]
     assert viz.plot_grad_norms(history[1:2] * 2).axes[0].get_yscale() == "log"  # no zero, plain log scale
+    long = viz.plot_grad_norms([{"W0": 0.0, "W1": 1.0}] * 500)  # a dead layer for 500 epochs: a dozen marks
+    (marks,) = [line for line in long.axes[1].lines if line.get_marker() == "v"]
+    assert len(marks.get_xdata()) == 12
+    assert (marks.get_xdata()[0], marks.get_xdata()[-1]) == (1, 500)
 
 
 def _scheduler(make):

@@ -99,8 +99,12 @@ def plot_grad_norms(history: Any, *, path: str | os.PathLike | None = None) -> A
         for k, name in enumerate(names):
             (line,) = ax.plot(np.arange(1, epochs + 1), np.where(table[:, k] >= 0, table[:, k], np.nan), label=name)
             zero_epochs = np.flatnonzero(table[:, k] == 0) + 1
-            if zero_epochs.size:  # on the bottom edge a line is hard to see: mark its zeros
-                ax.plot(zero_epochs, np.zeros(zero_epochs.size), **ZERO_MARKER, color=line.get_color())
+            if zero_epochs.size:  # on the bottom edge a line is hard to see: mark its zeros (a dozen at most)
+                shown = zero_epochs[np.unique(np.linspace(0, zero_epochs.size - 1, 12).astype(int))]
+                ax.plot(shown, np.zeros(shown.size), **ZERO_MARKER, color=line.get_color())
+        from matplotlib.ticker import MaxNLocator  # (matplotlib is imported only once a plot is made)
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # room for 5-digit epochs
         ax.set_xlabel("epoch")
         ax.set_title("gradient norm per epoch")
         legend_outside(fig, ax, where="right upper", fontsize="x-small")
