@@ -63,7 +63,7 @@ case "$job" in
     ;;
   test)
     ensure_dot
-    ensure_venv "test,demo,search"
+    ensure_venv "test,demo,search,cluster"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)

@@ -72,6 +72,18 @@ def test_search_is_reproducible_and_parallel_gives_the_same_table():
     assert all(1e-4 <= lr <= 1e-1 for lr in lrs)
 
 
+def test_demo_progress_bar_is_tqdm_auto_so_a_notebook_gets_a_widget():
+    from tqdm.auto import tqdm as auto_tqdm
+
+    from tinygrad_notes.app.demo import _progress
+
+    bar = _progress(3, enabled=True)
+    try:
+        assert isinstance(bar, auto_tqdm)  # plain tqdm.tqdm is a base class of it, not an instance
+    finally:
+        bar.close()
+
+
 def test_cli_bad_arguments_are_one_clear_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["demo", "--hidden", "12,x"])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 
+import optim
 import viz
 from tinygrad_notes import Tensor
 from viz import style
@@ -124,6 +125,99 @@ def test_learning_rate_schedules(tmp_path):
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match=r"give epochs=\.\.\."):
         viz.plot_lr_schedule(lambda e: 0.1)
+
+
+def _figures_with_legends():
+    epochs = np.arange(30)
+    curves = viz.plot_learning_curves(np.exp(-epochs / 8), np.exp(-epochs / 8) + 0.01 * epochs,
+                                      train_accuracy=np.linspace(0.6, 0.99, 30), dev_accuracy=np.linspace(0.5, 0.9, 30))
+    norms = viz.plot_grad_norms([{"W0": 0.0, "W1": 1e-6 * e, "W2": 0.5, "W3": 2e3} for e in range(1, 6)])
+    schedules = viz.plot_lr_schedule({"1/(1 + epoch)": lambda e: 0.2 / (1 + e), "constant": [0.1] * 20}, epochs=20)
+    smoothed = viz.plot_smoothed(np.linspace(2, 0.2, 200) + np.sin(np.arange(200)))
+    return {"learning curves (twin axes)": curves, "gradient norms": norms, "lr schedules": schedules,
+            "smoothed": smoothed}
+
+
+@pytest.mark.parametrize("name", list(_figures_with_legends()))
+def test_legends_never_cover_the_data(name):
+    fig = _figures_with_legends()[name]
+    fig.canvas.draw()  # the layout engine places the legends at draw time
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+    assert legends, f"{name}: no legend drawn"
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:  # the twin axis of the learning curves too
+            assert not box.overlaps(ax.get_window_extent(renderer)), f"{name}: the legend covers {ax.get_title()!r}"
+    if name.startswith("learning curves"):
+        (legend,) = legends  # one legend for the cost and the accuracy axes
+        assert [t.get_text() for t in legend.get_texts()] == ["train cost", "dev cost", "train accuracy",
+                                                               "dev accuracy"]
+
+
+def test_an_exactly_zero_gradient_norm_is_drawn_and_labelled_0():
+    history = [{"W0": 0.0, "W1": 1e-6 * (e + 1), "W2": 0.5} for e in range(4)]
+    history[1]["W0"] = 1e-9  # W0 is dead in every epoch but one
+    fig = viz.plot_grad_norms(history)
+    fig.canvas.draw()
+    bar_ax, line_ax = fig.axes
+    for ax in (bar_ax, line_ax):
+        assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0.0  # 0 is on the axis...
+        zero_labels = [t.get_text() for t in ax.get_yticklabels() if t.get_position()[1] == 0.0]
+        assert zero_labels == ["$\\mathdefault{0}$"]  # ...with a tick labelled "0"
+        assert ax.get_yticks()[1] == pytest.approx(1e-10)  # then the log decades, from a decade below 1e-9
+    (zero_bar,) = [line for line in bar_ax.lines if line.get_marker() == "v"]
+    assert list(zero_bar.get_xdata()) == [0] and list(zero_bar.get_ydata()) == [0.0]
+    assert [t.get_text() for t in bar_ax.texts] == ["0"] and bar_ax.texts[0].xy == (0, 0.0)
+    w0_line = line_ax.lines[0]
+    assert w0_line.get_label() == "W0" and list(w0_line.get_ydata()) == [0.0, 1e-9, 0.0, 0.0]
+    (zero_marks,) = [line for line in line_ax.lines if line.get_marker() == "v"]
+    assert list(zero_marks.get_xdata()) == [1, 3, 4] and list(zero_marks.get_ydata()) == [0.0, 0.0, 0.0]
+    assert viz.plot_grad_norms(history[1:2] * 2).axes[0].get_yscale() == "log"  # no zero, plain log scale
+    long = viz.plot_grad_norms([{"W0": 0.0, "W1": 1.0}] * 500)  # a dead layer for 500 epochs: a dozen marks
+    (marks,) = [line for line in long.axes[1].lines if line.get_marker() == "v"]
+    assert len(marks.get_xdata()) == 12
+    assert (marks.get_xdata()[0], marks.get_xdata()[-1]) == (1, 500)
+
+
+def _scheduler(make):
+    W = Tensor(np.zeros(2), requires_grad=True)
+    return make(optim.SGD([W], lr=0.2))
+
+
+@pytest.mark.parametrize("make, closed_form", [
+    (lambda opt: optim.InverseTimeDecay(opt, decay_rate=1.0), lambda e: 0.2 / (1 + e)),
+    (lambda opt: optim.ExponentialDecay(opt, base=0.9), lambda e: 0.2 * 0.9**e),
+    (lambda opt: optim.InverseSqrtDecay(opt, k=1.0), lambda e: 0.2 / np.sqrt(max(e, 1))),
+    (lambda opt: optim.StepDecay(opt, step_size=3, gamma=0.5), lambda e: 0.2 * 0.5 ** (e // 3)),
+    (lambda opt: optim.LambdaLR(opt, lambda e: 1 - e / 20), lambda e: 0.2 * (1 - e / 20)),
+], ids=["InverseTimeDecay", "ExponentialDecay", "InverseSqrtDecay", "StepDecay", "LambdaLR"])
+def test_plot_lr_schedule_reads_a_scheduler_of_optim_without_stepping_it(make, closed_form):
+    scheduler = _scheduler(make)
+    scheduler.step()
+    fig = viz.plot_lr_schedule(scheduler, 10)
+    (line,) = fig.axes[0].lines
+    assert np.allclose(line.get_ydata(), [closed_form(e) for e in range(10)])
+    assert scheduler.epoch == 1 and scheduler.get_last_lr() == pytest.approx([closed_form(1)])  # left as it was
+    with pytest.raises(ValueError, match=rf"give epochs=\.\.\. .*the scheduler {type(scheduler).__name__}"):
+        viz.plot_lr_schedule(scheduler)
+
+
+def test_plot_lr_schedule_compares_schedulers_and_param_groups():
+    W, b = (Tensor(np.zeros(2), requires_grad=True) for _ in range(2))
+    opt = optim.SGD([{"params": [W]}, {"params": [b], "lr": 0.02}], lr=0.2)
+    fig = viz.plot_lr_schedule({"step": optim.StepDecay(opt, step_size=2), "list": [0.1] * 6}, 6)
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == ["step, group 0", "step, group 1", "list"]
+    assert np.allclose(ax.lines[1].get_ydata(), [0.02, 0.02, 0.01, 0.01, 0.005, 0.005])
+
+
+def test_a_train_error_below_the_base_error_is_explained():
+    text = viz.explain(0.0, 0.05, base_error=0.15)
+    assert "avoidable bias -15.0% (train error below the base error" in text
+    assert "train error below the base error" not in viz.explain(0.15, 0.16, base_error=0.15)  # 0 is not below
+    fig = viz.plot_learning_curves([1.0, 0.5], train_accuracy=[0.9, 1.0], dev_accuracy=[0.8, 0.95], base_error=0.15)
+    assert "train error below the base error" in fig.diagnosis
 
 
 def test_ewma_matches_the_notes_formula():

@@ -2,4 +2,5 @@
 
 from tinygrad_notes.app.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a spawned worker process (a Dask worker's) imports this module again
+    raise SystemExit(main())

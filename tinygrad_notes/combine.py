@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from tinygrad_notes import primitives as P
-from tinygrad_notes.errors import ShapeError
+from tinygrad_notes.errors import ShapeError, numpy_keywords
 from tinygrad_notes.tensor import Tensor, where
 
 __all__ = ["concatenate", "stack", "where", "maximum", "minimum"]
 
 
+@numpy_keywords
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets its slice of the gradient back."""
     tensors = list(tensors)
@@ -20,6 +21,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return P.Concatenate.apply(*tensors, axis=axis)
 
 
+@numpy_keywords
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]

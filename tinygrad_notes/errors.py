@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,3 +68,36 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
             raise ShapeError(f"{op}: axis {a} is repeated in {axis!r}")
         out.append(a)
     return tuple(sorted(out))
+
+
+# PyTorch's keyword -> numpy's, the spelling of every op here (docs/coming_from_pytorch.md has the other habits).
+NUMPY_SPELLING = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis",
+                  "unbiased": "ddof", "correction": "ddof"}
+
+
+def numpy_keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make `dim=`/`keepdim=` (PyTorch's keywords) fail with a TypeError that names numpy's spelling to use.
+
+    Ordinary calls pay only for the wrapper's frame: the keywords are looked at only after Python has refused
+    one, in the `except` branch, and then only PyTorch's names are turned into our message."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            torch_names = [k for k in kwargs if k in NUMPY_SPELLING]
+            if not torch_names:
+                raise
+            given = ", ".join(f"{k}={kwargs[k]!r}" for k in torch_names)
+            fix = ", ".join(_numpy_spelling(k, kwargs[k]) for k in torch_names)
+            raise TypeError(f"{fn.__qualname__}() got PyTorch's {given}: use numpy's {fix} (every op here takes "
+                            "numpy's keywords; docs/coming_from_pytorch.md lists what else differs)") from None
+
+    return call
+
+
+def _numpy_spelling(name: str, value: Any) -> str:
+    if name == "unbiased":  # unbiased=True divides by n - 1
+        return f"ddof={int(bool(value))}"
+    return f"{NUMPY_SPELLING[name]}={value!r}"

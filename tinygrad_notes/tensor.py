@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_notes import mode
-from tinygrad_notes.errors import ShapeError, broadcast_message, normalize_axes
+from tinygrad_notes.errors import ShapeError, broadcast_message, normalize_axes, numpy_keywords
 from tinygrad_notes.mode import get_default_dtype, set_default_dtype
 
 if TYPE_CHECKING:
@@ -498,23 +498,28 @@ class Tensor:
         return P.Clip.apply(self, lo=lo, hi=hi)
 
     # ---- reductions -----------------------------------------------------------------------
+    @numpy_keywords
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Sum over `axis` (None, int, negative int or tuple)."""
         return P.Sum.apply(self, axis=axis, keepdims=keepdims)
 
+    @numpy_keywords
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis`."""
         return P.Mean.apply(self, axis=axis, keepdims=keepdims)
 
+    @numpy_keywords
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Max over `axis`; at ties the gradient is split evenly among the maxima."""
         return P.Max.apply(self, axis=axis, keepdims=keepdims)
 
+    @numpy_keywords
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Min over `axis`; at ties the gradient is split evenly among the minima."""
         _count(self, axis, "min")  # validates axis under this op's name
         return -P.Max.apply(-self, axis=axis, keepdims=keepdims)
 
+    @numpy_keywords
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """Variance over `axis`: sum((x - mean)^2) / (n - ddof)."""
         n = _count(self, axis, "var")
@@ -523,10 +528,12 @@ class Tensor:
         d = self - self.mean(axis, keepdims=True)
         return (d * d).sum(axis, keepdims) / (n - ddof)
 
+    @numpy_keywords
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """Standard deviation over `axis`: sqrt(var)."""
         return self.var(axis, keepdims, ddof).sqrt()
 
+    @numpy_keywords
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(self))) over `axis`, shifted by the max so it never overflows."""
         _count(self, axis, "logsumexp")
@@ -537,19 +544,23 @@ class Tensor:
             return out
         return out.reshape(()) if axis is None else out.squeeze(axis)
 
+    @numpy_keywords
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the max along `axis` (not differentiable)."""
         return _make(np.argmax(self._data, axis=axis, keepdims=keepdims), False, None)
 
+    @numpy_keywords
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the min along `axis` (not differentiable)."""
         return _make(np.argmin(self._data, axis=axis, keepdims=keepdims), False, None)
 
+    @numpy_keywords
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x - max) / sum(exp(x - max)) along `axis`: stable for any magnitude."""
         _count(self, axis, "softmax")
         return P.Softmax.apply(self, axis=axis)
 
+    @numpy_keywords
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along `axis`: stable, and exact where softmax underflows."""
         _count(self, axis, "log_softmax")
@@ -595,6 +606,7 @@ class Tensor:
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
         return self.broadcast_to(shape)
 
+    @numpy_keywords
     def squeeze(self, axis: Any = None) -> Tensor:
         """Drop size-1 axes (all, or the ones named)."""
         axes = normalize_axes("squeeze", axis, self.ndim)
@@ -605,6 +617,7 @@ class Tensor:
                 raise ShapeError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (tensor shape {self.shape})")
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
 
+    @numpy_keywords
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at `axis` (numpy's expand_dims)."""
         n = self.ndim + 1
@@ -615,6 +628,7 @@ class Tensor:
 
     expand_dims = unsqueeze
 
+    @numpy_keywords
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """Merge axes start_axis..end_axis into one (all of them by default)."""
         if self.ndim == 0:
@@ -626,6 +640,7 @@ class Tensor:
         """numpy indexing: ints, slices with steps, None, Ellipsis, bool masks, integer arrays."""
         return P.GetItem.apply(self, index=_index(index))
 
+    @numpy_keywords
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """numpy's split: into N equal parts, or at the given indices along `axis`."""
         (ax,) = normalize_axes("split", axis, self.ndim)  # type: ignore[misc]

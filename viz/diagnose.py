@@ -2,7 +2,9 @@
 
 Avoidable bias is train error minus the base (Bayes, or human-level) error;
 variance is dev error minus train error. Either above its tolerance (5
-percentage points by default) is "high". The notes' examples, with a base error
+percentage points by default) is "high". A train error below the base error
+(negative avoidable bias) is said so in the text: the base is set too high, or
+the model fits the training set's noise. The notes' examples, with a base error
 of 0: train 1% / dev 11% is high variance, 15% / 16% high bias, 15% / 30% both,
 0.5% / 1% fine; with a base error of 15%, 15% / 16% is fine.
 """
@@ -13,6 +15,9 @@ import math
 
 BIAS_TOLERANCE = 0.05  # train error - base error above this: high bias
 VARIANCE_TOLERANCE = 0.05  # dev error - train error above this: high variance
+
+BELOW_BASE = (" (train error below the base error: no bias left to avoid; the base error is set too high, "
+              "or the model has memorized noise of the training set)")
 
 ADVICE = {
     "high bias": "high bias: try a bigger network or training longer (or another architecture)",
@@ -45,8 +50,9 @@ def explain(train_error: float, dev_error: float, base_error: float = 0.0, *,
     """The reading with its numbers and what the notes suggest doing about it."""
     verdict = diagnose(train_error, dev_error, base_error, bias_tolerance=bias_tolerance,
                        variance_tolerance=variance_tolerance)
+    bias = train_error - base_error
     numbers = (f"train error {train_error:.1%}, dev error {dev_error:.1%}, base error {base_error:.1%}: "
-               f"avoidable bias {train_error - base_error:.1%}, variance {dev_error - train_error:.1%}")
+               f"avoidable bias {bias:.1%}{BELOW_BASE if bias < 0 else ''}, variance {dev_error - train_error:.1%}")
     if verdict == "fine":
         return f"{numbers}; fine: low bias and low variance"
     advice = "; ".join(ADVICE[v] for v in ("high bias", "high variance") if v in verdict)

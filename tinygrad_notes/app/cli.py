@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes import __version__
-from tinygrad_notes.app.jobs import add_demo, add_search
+from tinygrad_notes.app.jobs import add_demo, add_search, add_threads
+from tinygrad_notes.app.threads import limited_threads
 from tinygrad_notes.distribution import ForeignPackageError, import_ours
 
 MAX_DETAILS = 5  # failing samples whose full report is printed after the table
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for package in args.needs:  # loud, never silent, when a package of that name is someone else's
             import_ours(package)
-        return int(args.run(args))
+        with limited_threads(getattr(args, "threads", None)):  # every job: the BLAS threads --threads asks for
+            return int(args.run(args))
     except ForeignPackageError as err:
         print(f"tinygrad-notes {args.command}: {err}", file=sys.stderr)
         return FOREIGN_PACKAGE_EXIT
@@ -59,6 +61,7 @@ def _add_gradcheck(commands: Any) -> None:
     p.add_argument("--order", type=int, choices=(1, 2), help="only first (1) or only second (2) order")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the random projections")
     p.add_argument("--list", action="store_true", help="list the registered ops and exit")
+    add_threads(p)
     p.set_defaults(run=_run_gradcheck, needs=("nn",))  # nn provides registry entries
 
 

@@ -291,6 +291,6 @@ class _Quiet:
 def _progress(total: int, enabled: bool) -> Any:
     if not enabled:
         return _Quiet()
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
 
     return tqdm(total=total, desc="training", unit="epoch", leave=True)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import sys
 from typing import Any
 
+from tinygrad_notes.app.threads import DEFAULT_THREADS
 from tinygrad_notes.distribution import install_command
 
 NEEDS = {  # module -> what to install; the demo's extra carries them all
     "matplotlib": "matplotlib", "tqdm": "tqdm", "sklearn": "scikit-learn", "graphviz": "graphviz",
 }
+
+
+def add_threads(p: argparse.ArgumentParser) -> None:
+    """The --threads option every job has: BLAS threads while it runs (threadpoolctl), default 1."""
+    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help=f"BLAS/OpenMP threads while the job runs (default: {DEFAULT_THREADS}; these small matrices "
+                        "only slow down with more on a busy machine); set with threadpoolctl")
 
 
 def add_demo(commands: Any) -> None:
@@ -35,6 +44,7 @@ def add_demo(commands: Any) -> None:
     p.add_argument("--epochs", type=_positive_int, default=d.max_epochs, help="most epochs to train")
     p.add_argument("--patience", type=_positive_int, default=d.patience, help="early stopping's patience (epochs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_threads(p)
     p.set_defaults(run=_run_demo, needs=("nn", "optim", "viz"))
 
 
@@ -47,14 +57,23 @@ def add_search(commands: Any) -> None:
     p.add_argument("--trials", type=_positive_int, default=12, help="trials per round (default: 12)")
     p.add_argument("--rounds", type=_positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
     p.add_argument("--epochs", type=_positive_int, default=15, help="epochs per trial (default: 15)")
-    p.add_argument("--jobs", type=int, default=-1, help="parallel trials; -1 uses every core (default)")
+    p.add_argument("--jobs", type=int, default=-1,
+                   help="parallel trials; -1 uses every core (default); with --backend dask and no --scheduler, "
+                        "the local cluster's workers")
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="where trials run: loky worker processes on this machine (joblib's default), or Dask "
+                        "(the cluster extra: pip install dask distributed)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --backend dask: the scheduler of a running cluster, e.g. tcp://host:8786 (its workers "
+                        "must have tinygrad-notes installed); without it a local cluster is started")
     p.add_argument("--seed", type=int, default=0, help="seed of the search (same seed, same table)")
     p.add_argument("--top", type=_positive_int, default=10, help="trials to print (default: 10)")
+    add_threads(p)
     p.set_defaults(run=_run_search, needs=("nn", "optim"))
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    missing = _missing(["matplotlib", "sklearn", "graphviz"] + ([] if args.no_progress else ["tqdm"]))
+    missing = _missing(["matplotlib", "sklearn", "graphviz", "threadpoolctl"] + ([] if args.no_progress else ["tqdm"]))
     if missing:
         return _explain_missing("demo", missing)
     from tinygrad_notes.app.demo import DemoConfig, run
@@ -67,15 +86,34 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_search(args: argparse.Namespace) -> int:
-    missing = _missing(["sklearn"] + (["joblib"] if args.jobs != 1 else []))
+    if args.backend == "dask" and args.jobs == 1:
+        print("tinygrad-notes search: --backend dask with --jobs 1 would run every trial here; give --jobs -1 (the "
+              "cluster decides) or the number of local workers", file=sys.stderr)
+        return 2
+    if args.scheduler and args.backend != "dask":
+        print("tinygrad-notes search: --scheduler is the address of a Dask scheduler; add --backend dask",
+              file=sys.stderr)
+        return 2
+    missing = _missing(["sklearn", "threadpoolctl"] + (["joblib"] if args.jobs != 1 else []))
     if missing:
         return _explain_missing("search", missing, extra="demo,search")
+    if args.backend == "dask":
+        missing = _missing(["dask", "distributed"])
+        if missing:
+            return _explain_missing("search --backend dask", missing, extra="demo,search,cluster")
     from tinygrad_notes.app.search_job import run_search
 
+    where = f"jobs {args.jobs}" if args.backend == "loky" else f"dask at {args.scheduler or 'a local cluster'}"
     print(f"coarse-to-fine search: {args.rounds} round(s) of {args.trials} trials, {args.epochs} epochs each, "
-          f"seed {args.seed}, jobs {args.jobs}; score = dev error (lower is better)", flush=True)
-    result = run_search(n_trials=args.trials, rounds=args.rounds, seed=args.seed, n_jobs=args.jobs,
-                        epochs=args.epochs)
+          f"seed {args.seed}, {where}; score = dev error (lower is better)", flush=True)
+    backend: Any = contextlib.nullcontext()
+    if args.backend == "dask":
+        from tinygrad_notes.app.cluster import dask_backend
+
+        backend = dask_backend(args.scheduler, n_workers=args.jobs if args.jobs > 0 else None)
+    with backend:
+        result = run_search(n_trials=args.trials, rounds=args.rounds, seed=args.seed, n_jobs=args.jobs,
+                            epochs=args.epochs, threads=args.threads)  # each trial limits its own worker too
     print(_table(result.to_rows()[: args.top]))
     best = result.best
     print(f"\nbest: dev error {best.score:.2%} with " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items()))

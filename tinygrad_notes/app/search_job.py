@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes.app.demo import build_mlp, evaluate, load_split, train
+from tinygrad_notes.app.threads import limited_threads
 
 _data_cache: dict[int, Any] = {}
 
@@ -30,8 +31,14 @@ def space() -> dict[str, Any]:
     }
 
 
-def trial(params: dict[str, Any], seed: int, epochs: int = 15, data_seed: int = 0) -> float:
-    """Train one model with `params` and return its dev error (the search minimizes it)."""
+def trial(params: dict[str, Any], seed: int, epochs: int = 15, data_seed: int = 0, threads: int | None = None) -> float:
+    """Train one model with `params` and return its dev error (the search minimizes it), with at most `threads`
+    BLAS threads (default 1) in whichever process or worker runs it."""
+    with limited_threads(threads):
+        return _train_and_score(params, seed, epochs, data_seed)
+
+
+def _train_and_score(params: dict[str, Any], seed: int, epochs: int, data_seed: int) -> float:
     from tinygrad_notes import random as tn_random
 
     data = _data_cache.get(data_seed)
@@ -46,11 +53,11 @@ def trial(params: dict[str, Any], seed: int, epochs: int = 15, data_seed: int = 
 
 
 def run_search(n_trials: int = 12, rounds: int = 2, seed: int = 0, n_jobs: int = -1, epochs: int = 15,
-               data_seed: int = 0) -> Any:
+               data_seed: int = 0, threads: int | None = None) -> Any:
     """Coarse to fine: `rounds` random searches of `n_trials`, each zooming into the best trials' region."""
     import functools
 
     import optim
 
-    fn = functools.partial(trial, epochs=epochs, data_seed=data_seed)
+    fn = functools.partial(trial, epochs=epochs, data_seed=data_seed, threads=threads)
     return optim.coarse_to_fine(fn, space(), n_trials=n_trials, rounds=rounds, seed=seed, n_jobs=n_jobs)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from viz.diagnose import explain
-from viz.plots.figure import finish, new_figure, series
+from viz.plots.figure import finish, legend_outside, new_figure, series
 
 
 def plot_learning_curves(train_cost: Any, dev_cost: Any = None, *, train_accuracy: Any = None,
@@ -41,20 +41,18 @@ def plot_learning_curves(train_cost: Any, dev_cost: Any = None, *, train_accurac
     ax.set_xlabel(xlabel)
     ax.set_ylabel("cost")
     ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
+    axes = [ax]
     if accuracies:
         acc_ax = ax.twinx()
         for name, values in accuracies.items():
             acc_ax.plot(epochs, values, color=colours[name.split()[0]], linestyle="--", label=name)
         acc_ax.set_ylabel("accuracy")
-        more_handles, more_labels = acc_ax.get_legend_handles_labels()
-        handles, labels = handles + more_handles, labels + more_labels
-    ax.legend(handles, labels, loc="best", fontsize="small")
+        axes.append(acc_ax)
+    legend_outside(fig, axes)  # one legend for both axes, above them: the twin axis can no longer draw over it
     fig.diagnosis = None
     if len(accuracies) == 2:
         train_error = 1.0 - float(accuracies["train accuracy"][-1])
         dev_error = 1.0 - float(accuracies["dev accuracy"][-1])
         fig.diagnosis = explain(train_error, dev_error, base_error)
-        fig.text(0.01, 0.005, fig.diagnosis, fontsize="x-small", ha="left", va="bottom", wrap=True)
-        fig.get_layout_engine().set(h_pad=0.3)
+        fig.supxlabel(fig.diagnosis, x=0.01, ha="left", fontsize="x-small", wrap=True)  # the layout makes room
     return finish(fig, path)

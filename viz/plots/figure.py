@@ -58,6 +58,22 @@ def save_figure(fig: Any, path: str | os.PathLike, format: str | None = None, dp
     return path
 
 
+def legend_outside(fig: Any, axes: Any, where: str = "upper center", fontsize: str = "small") -> Any:
+    """One legend for the curves of `axes` (an Axes or several, e.g. a plot and its twin), placed outside every
+    axes by the layout engine ("upper center": above them, "right upper": beside them), so it never covers data.
+    Returns the Legend, or None when nothing has a label."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for ax in axes if isinstance(axes, (list, tuple)) else [axes]:
+        more_handles, more_labels = ax.get_legend_handles_labels()
+        handles += more_handles
+        labels += more_labels
+    if not handles:
+        return None
+    ncols = min(len(handles), 4) if where.endswith("center") else 1 + len(handles) // 16
+    return fig.legend(handles, labels, loc=f"outside {where}", ncols=ncols, fontsize=fontsize)
+
+
 def finish(fig: Any, path: str | os.PathLike | None) -> Any:
     """Save the figure when a path was given; return it."""
     if path is not None:

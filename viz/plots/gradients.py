@@ -11,8 +11,11 @@ import numpy as np
 from tinygrad_notes import Tensor
 from viz import style
 from viz.names import parameter_names
-from viz.plots.figure import finish, new_figure
+from viz.plots.figure import finish, legend_outside, new_figure
 from viz.problems import norm
+
+ZERO_MARKER = {"linestyle": "none", "marker": "v", "markersize": 8, "markeredgecolor": "#333333", "clip_on": False,
+               "zorder": 3}  # how a norm of exactly 0 is drawn on the symmetric-log axis
 
 
 def grad_norms(params: Any) -> dict[str, float]:
@@ -50,36 +53,59 @@ def _as_table(history: Any) -> tuple[list[str], np.ndarray]:
 
 def plot_grad_norms(history: Any, *, path: str | os.PathLike | None = None) -> Any:
     """Left: each layer's gradient norm at the last epoch, coloured like the graph pictures; right (with more
-    than one epoch): each layer's norm per epoch. Log scale, with the vanishing and exploding bands shaded."""
+    than one epoch): each layer's norm per epoch. Log scale, with the vanishing and exploding bands shaded.
+
+    A norm of exactly 0 (a dead layer, the extreme of vanishing) has no place on a log scale: when there is
+    one, the axis becomes symmetric-log, linear in one decade below the smallest positive norm, so 0 gets a
+    tick labelled "0" at the bottom and the zero norms are drawn there (a marker on each zero bar)."""
     names, table = _as_table(history)
     epochs = table.shape[0]
     fig, axes = new_figure(ncols=2 if epochs > 1 else 1, figsize=(10.0, 4.2) if epochs > 1 else (7.0, 4.2))
     last = table[-1]
-    shown = np.where(last > 0, last, np.nan)
-    bars = axes[0].bar(range(len(names)), np.nan_to_num(shown, nan=0.0),
-                       color=[style.grad_color(v) if v > 0 else style.grad_color(0.0) for v in last],
-                       edgecolor="#333333")
+    positive = table[np.isfinite(table) & (table > 0)]
+    lo, hi = (positive.min() / 10, positive.max() * 10) if positive.size else (1e-6, 10.0)
+    has_zero = bool(np.any(table == 0))
+    bars = axes[0].bar(range(len(names)), np.where(np.isfinite(last), last, 0.0),
+                       color=[style.grad_color(v) for v in np.where(np.isnan(last), 0.0, last)], edgecolor="#333333")
     for bar, value in zip(bars, last):
         if not np.isfinite(value):
             bar.set_edgecolor(style.PROBLEM_COLOR)
+    zeros = np.flatnonzero(last == 0)
+    if zeros.size:  # a zero bar has no height: mark it where 0 is, and say so
+        axes[0].plot(zeros, np.zeros(zeros.size), **ZERO_MARKER, color=style.grad_color(0.0))
+        for x in zeros:
+            axes[0].annotate("0", (x, 0.0), xytext=(0, 8), textcoords="offset points", ha="center",
+                             fontsize="small")
     axes[0].set_xticks(range(len(names)), names, rotation=45 if len(names) > 4 else 0, ha="right",
                        fontsize="small")
     axes[0].set_title(f"gradient norm per layer (epoch {epochs})")
-    positive = table[np.isfinite(table) & (table > 0)]
-    lo, hi = (positive.min() / 10, positive.max() * 10) if positive.size else (1e-6, 10.0)
     for ax in axes:
-        ax.set_yscale("log")
-        ax.set_ylim(lo, hi)
+        if has_zero:
+            floor = 10.0 ** np.floor(np.log10(lo))  # a whole decade, so the log ticks above 0 stay round
+            ax.set_yscale("symlog", linthresh=floor, linscale=0.5)
+            ax.set_ylim(0.0, hi)
+            lo = floor
+        else:
+            ax.set_yscale("log")
+            ax.set_ylim(lo, hi)
         if lo < style.VANISHING_BELOW:
-            ax.axhspan(lo, style.VANISHING_BELOW, color="#6baed6", alpha=0.15, label="vanishing")
+            ax.axhspan(0.0 if has_zero else lo, style.VANISHING_BELOW, color="#6baed6", alpha=0.15,
+                       label="vanishing")
         if hi > style.EXPLODING_ABOVE:
             ax.axhspan(style.EXPLODING_ABOVE, hi, color="#fdae6b", alpha=0.2, label="exploding")
         ax.set_ylabel("||grad||")
     if epochs > 1:
         ax = axes[1]
         for k, name in enumerate(names):
-            ax.plot(np.arange(1, epochs + 1), np.where(table[:, k] > 0, table[:, k], np.nan), label=name)
+            (line,) = ax.plot(np.arange(1, epochs + 1), np.where(table[:, k] >= 0, table[:, k], np.nan), label=name)
+            zero_epochs = np.flatnonzero(table[:, k] == 0) + 1
+            if zero_epochs.size:  # on the bottom edge a line is hard to see: mark its zeros (a dozen at most)
+                shown = zero_epochs[np.unique(np.linspace(0, zero_epochs.size - 1, 12).astype(int))]
+                ax.plot(shown, np.zeros(shown.size), **ZERO_MARKER, color=line.get_color())
+        from matplotlib.ticker import MaxNLocator  # (matplotlib is imported only once a plot is made)
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # room for 5-digit epochs
         ax.set_xlabel("epoch")
         ax.set_title("gradient norm per epoch")
-        ax.legend(fontsize="x-small", ncols=1 + len(names) // 8)
+        legend_outside(fig, ax, where="right upper", fontsize="x-small")
     return finish(fig, path)

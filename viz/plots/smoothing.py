@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from viz.plots.figure import finish, new_figure, series
+from viz.plots.figure import finish, legend_outside, new_figure, series
 
 
 def ewma(values: Any, beta: float = 0.9, bias_correction: bool = True) -> np.ndarray:
@@ -40,5 +40,5 @@ def plot_smoothed(values: Any, beta: float = 0.9, *, smoothed: Any = None, bias_
     ax.set_xlabel(xlabel)
     ax.set_ylabel(label)
     ax.set_title(f"{label}: raw and smoothed")
-    ax.legend(fontsize="small")
+    legend_outside(fig, ax)
     return finish(fig, path)
