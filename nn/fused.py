@@ -18,19 +18,30 @@ entry gradient-checks both orders.
   (relu gives 0, not 1/2) and the second comes out 0 instead of 1/4. z = 0 is where
   a zero-initialized logistic regression starts. Fused, the forward is numpy's
   stable logaddexp(0, z) and the backward g * sigmoid(z): exact everywhere.
+
+Both are `Primitive`s, each with its batched replay rule, like the engine's own ops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_notes import Function, Tensor
-from tinygrad_notes.primitives import Primitive
+from tinygrad_notes import Primitive, Tensor
+from tinygrad_notes.batching import batch_elementwise, item_ndim, one_by_one, run_forward
+
+
+def _batch_linear(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
+    """x @ W.T + b per copy: a batched x is a plain leading axis; batched W or b take one copy at a time."""
+    x, weight, bias = (*args, None)[:3]
+    if any(flags[1:]) or item_ndim(x, flags[0]) < 1:
+        return one_by_one(cls, args, flags, attrs, size)
+    return run_forward(cls, [x, weight] + ([bias] if bias is not None else []), attrs)
 
 
 class Linear(Primitive):
     __slots__ = ()
     op_name = "linear"
+    batched = classmethod(_batch_linear)
 
     def forward(ctx, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         y = x @ weight.T
@@ -54,12 +65,16 @@ class Linear(Primitive):
         return gx, gw, rows.sum(0) if needs[2] else None
 
 
-class Softplus(Function):
+class Softplus(Primitive):
     __slots__ = ()
     op_name = "softplus"
+    batched = classmethod(batch_elementwise)
 
     def forward(ctx, z: np.ndarray) -> np.ndarray:
         return np.logaddexp(0, z)  # log(e^0 + e^z) without overflow
 
     def backward(ctx, g: Tensor) -> Tensor:  # d softplus(z)/dz = sigmoid(z)
-        return g * ctx.inputs[0].sigmoid()
+        z = ctx.operands()[0]
+        if isinstance(z, Tensor):
+            return g * z.sigmoid()
+        return g * np.exp(-np.logaddexp(0, -z))  # sigmoid(z) = 1 / (1 + e^-z), without overflow

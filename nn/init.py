@@ -32,7 +32,7 @@ from tinygrad_notes import Tensor
 from tinygrad_notes.random import default_generator
 
 __all__ = [
-    "calculate_gain", "fan_in_and_fan_out", "zeros_", "ones_", "constant_", "normal_", "uniform_",
+    "calculate_gain", "fan_in_and_fan_out", "zeros_", "ones_", "constant_", "normal_", "uniform_", "scaled_",
     "xavier_normal_", "xavier_uniform_", "he_normal_", "he_uniform_", "kaiming_normal_", "kaiming_uniform_",
     "glorot_normal_", "glorot_uniform_", "get_initializer",
 ]
@@ -114,51 +114,53 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator = N
     return _fill(t, _rng(generator).uniform(a, b, size=t.shape))
 
 
-def _scaled_normal_(t: Tensor, variance: float, gain: float, generator: Generator) -> Tensor:
-    return normal_(t, 0.0, gain * math.sqrt(variance), generator)
+# The notes' scales: each scheme is one variance; normal and uniform draws share it.
+VARIANCES: dict[str, tuple[Callable[[int, int], float], str]] = {
+    "xavier": (lambda n_in, n_out: 1.0 / n_in,
+               "The notes' Xavier (tanh): Var = 1/n_in. PyTorch's xavier_* is glorot_* here"),
+    "he": (lambda n_in, n_out: 2.0 / n_in,
+           "He (ReLU): Var = 2/n_in; keeps the scale of ReLU activations from layer to layer"),
+    "glorot": (lambda n_in, n_out: 2.0 / (n_in + n_out),
+               "Glorot: Var = 2/(n_in + n_out), the averaged variant (PyTorch's xavier_*)"),
+}
 
 
-def _scaled_uniform_(t: Tensor, variance: float, gain: float, generator: Generator) -> Tensor:
-    bound = gain * math.sqrt(3.0 * variance)  # Var(U(-a, a)) = a^2 / 3
-    return uniform_(t, -bound, bound, generator)
+def scaled_(t: Tensor, scheme: str, distribution: str = "normal", gain: float = 1.0,
+            generator: Generator = None) -> Tensor:
+    """Fill with zero mean and the variance of `scheme` (xavier, he, glorot) times gain^2.
 
-
-def xavier_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """The notes' Xavier (tanh): N(0, 1/n_in) times gain^2. PyTorch's xavier_normal_ is glorot_normal_ here."""
-    n_in, _ = fan_in_and_fan_out(t)
-    return _scaled_normal_(t, 1.0 / n_in, gain, generator)
-
-
-def xavier_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """The notes' Xavier (tanh) as U(-a, a) with Var = 1/n_in (a = sqrt(3/n_in)), times gain."""
-    n_in, _ = fan_in_and_fan_out(t)
-    return _scaled_uniform_(t, 1.0 / n_in, gain, generator)
-
-
-def he_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """He (ReLU): N(0, 2/n_in) times gain^2; keeps the scale of ReLU activations from layer to layer."""
-    n_in, _ = fan_in_and_fan_out(t)
-    return _scaled_normal_(t, 2.0 / n_in, gain, generator)
-
-
-def he_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """He (ReLU) as U(-a, a) with Var = 2/n_in (a = sqrt(6/n_in)), times gain."""
-    n_in, _ = fan_in_and_fan_out(t)
-    return _scaled_uniform_(t, 2.0 / n_in, gain, generator)
-
-
-def glorot_normal_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """Glorot: N(0, 2/(n_in + n_out)) times gain^2 (PyTorch's xavier_normal_)."""
+    `distribution` "normal" draws N(0, Var); "uniform" draws U(-a, a) with a = sqrt(3 Var), the same variance.
+    """
+    if scheme not in VARIANCES:
+        raise ValueError(f"init: unknown scheme {scheme!r}; use one of {', '.join(VARIANCES)}")
     n_in, n_out = fan_in_and_fan_out(t)
-    return _scaled_normal_(t, 2.0 / (n_in + n_out), gain, generator)
+    std = gain * math.sqrt(VARIANCES[scheme][0](n_in, n_out))
+    if distribution == "normal":
+        return normal_(t, 0.0, std, generator)
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std  # Var(U(-a, a)) = a^2 / 3
+        return uniform_(t, -bound, bound, generator)
+    raise ValueError(f"init: distribution must be 'normal' or 'uniform', got {distribution!r}")
 
 
-def glorot_uniform_(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
-    """Glorot as U(-a, a) with Var = 2/(n_in + n_out) (PyTorch's xavier_uniform_), times gain."""
-    n_in, n_out = fan_in_and_fan_out(t)
-    return _scaled_uniform_(t, 2.0 / (n_in + n_out), gain, generator)
+def _initializer(scheme: str, distribution: str) -> Callable[..., Tensor]:
+    """`scaled_` with the scheme and distribution fixed: the public xavier_normal_, he_uniform_, ..."""
+
+    def init(t: Tensor, gain: float = 1.0, generator: Generator = None) -> Tensor:
+        return scaled_(t, scheme, distribution, gain, generator)
+
+    init.__name__ = init.__qualname__ = f"{scheme}_{distribution}_"
+    draw = "N(0, Var)" if distribution == "normal" else "U(-a, a), a = sqrt(3 Var)"
+    init.__doc__ = f"{VARIANCES[scheme][1]}. Draws {draw}, the standard deviation times `gain`."
+    return init
 
 
+xavier_normal_ = _initializer("xavier", "normal")
+xavier_uniform_ = _initializer("xavier", "uniform")
+he_normal_ = _initializer("he", "normal")
+he_uniform_ = _initializer("he", "uniform")
+glorot_normal_ = _initializer("glorot", "normal")
+glorot_uniform_ = _initializer("glorot", "uniform")
 kaiming_normal_ = he_normal_
 kaiming_uniform_ = he_uniform_
 

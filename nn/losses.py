@@ -55,7 +55,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def _class_indices(target: Any, input: Tensor, fn: str) -> np.ndarray | None:
     """The target as an int array when it holds class indices, None when it is a float (probability) target."""
-    data = target._data if isinstance(target, Tensor) else np.asarray(target)
+    data = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if data.dtype.kind == "f":
         return None
     if data.dtype.kind not in "iu":

@@ -257,7 +257,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(np.zeros_like(p.grad._data))
+                p.grad = Tensor(np.zeros_like(p.grad.numpy()))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set `requires_grad` on every parameter (False freezes the module); returns self."""
@@ -277,12 +277,12 @@ class Module:
             raise TypeError(f"{type(self).__name__}.to: parameters must be floating point, got dtype {dt}")
         for p in self.parameters():
             if p.dtype != dt:
-                p.data = p._data.astype(dt)
+                p.data = p.numpy().astype(dt)
             if p.grad is not None and p.grad.dtype != dt:
-                p.grad = Tensor(p.grad._data.astype(dt))
+                p.grad = Tensor(p.grad.numpy().astype(dt))
         for b in self.buffers():
             if b.dtype.kind == "f" and b.dtype != dt:
-                b.data = b._data.astype(dt)
+                b.data = b.numpy().astype(dt)
         return self
 
     def double(self) -> Module:
@@ -315,7 +315,7 @@ class Module:
         Copies, unlike PyTorch's shared tensors, so later training does not change a
         saved snapshot; it is exactly what `nn.save(model, path)` stores.
         """
-        return {name: np.array(t._data, copy=True) for name, t in self._state_tensors().items()}
+        return {name: np.array(t.numpy(), copy=True) for name, t in self._state_tensors().items()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy `state` (name -> array or Tensor) into the parameters and buffers, in place.
@@ -335,7 +335,7 @@ class Module:
             if key not in state:
                 continue
             value = state[key]
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != tensor.shape:
                 problems.append(f"  {key}: shape {array.shape} in the state, {tensor.shape} in the model")
             elif array.dtype != tensor.dtype:

@@ -27,9 +27,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         array = data.data if isinstance(data, Tensor) else data
         super().__init__(array, dtype=dtype)
-        if self._data.dtype.kind != "f":
+        if self.dtype.kind != "f":
             raise TypeError(
-                f"Parameter: a parameter must be floating point, got dtype {self._data.dtype}; "
+                f"Parameter: a parameter must be floating point, got dtype {self.dtype}; "
                 "pass dtype=np.float32 (or float64)"
             )
         self.requires_grad = bool(requires_grad)

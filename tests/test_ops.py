@@ -26,7 +26,8 @@ def _float64():
 def test_elementwise_binary_closed_forms(rng):
     x, y = rng.random(5) + 0.5, rng.random(5) + 0.5
     gx, gy = grads_of(lambda a, b: a * b, x, y)
-    np.testing.assert_allclose(gx, y) and np.testing.assert_allclose(gy, x)
+    np.testing.assert_allclose(gx, y)
+    np.testing.assert_allclose(gy, x)
     gx, gy = grads_of(lambda a, b: a / b, x, y)
     np.testing.assert_allclose(gx, 1 / y)
     np.testing.assert_allclose(gy, -x / y**2)
@@ -34,15 +35,18 @@ def test_elementwise_binary_closed_forms(rng):
     np.testing.assert_allclose(gx, y * x ** (y - 1))
     np.testing.assert_allclose(gy, x**y * np.log(x))
     gx, gy = grads_of(lambda a, b: a - b, x, y)
-    np.testing.assert_allclose(gx, 1) and np.testing.assert_allclose(gy, -1)
+    np.testing.assert_allclose(gx, 1)
+    np.testing.assert_allclose(gy, -1)
 
 
 def test_maximum_minimum_route_the_gradient_and_split_ties():
     x, y = np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 2.0])
     gx, gy = grads_of(tn.maximum, x, y)
-    np.testing.assert_allclose(gx, [0, 1, 0.5]) and np.testing.assert_allclose(gy, [1, 0, 0.5])
+    np.testing.assert_allclose(gx, [0, 1, 0.5])
+    np.testing.assert_allclose(gy, [1, 0, 0.5])
     gx, gy = grads_of(tn.minimum, x, y)
-    np.testing.assert_allclose(gx, [1, 0, 0.5]) and np.testing.assert_allclose(gy, [0, 1, 0.5])
+    np.testing.assert_allclose(gx, [1, 0, 0.5])
+    np.testing.assert_allclose(gy, [0, 1, 0.5])
 
 
 @pytest.mark.parametrize("name, derivative", [
