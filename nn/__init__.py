@@ -7,7 +7,7 @@ Importing `nn` registers every layer and functional op in the op registry
 (`nn/opinfo.py`), so the gradient checker covers them.
 """
 
-from nn import functional, init
+from nn import functional, init, utils
 from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.batchnorm import BatchNorm1d
 from nn.checkpoint import CheckpointError, load, save
@@ -23,7 +23,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "Identity", "Flatten", "Linear",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-    "functional", "init", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
+    "functional", "init", "utils", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
     "save", "load", "CheckpointError", "StateDictError", "LoadResult",
 ]
 
