@@ -1,4 +1,5 @@
-"""Preparing data the way the course notes teach: train/dev/test splits, input normalization, one-hot labels."""
+"""Preparing data the way the course notes teach: train/dev/test splits, input normalization, one-hot labels,
+and data augmentation for image batches (from `tinygrad_notes.augment`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes.augment import Augment, GaussianNoise, RandomRotation, RandomShift, Transform, rotate, shift
 from tinygrad_notes.tensor import Tensor
+
+__all__ = [
+    "train_dev_test_split", "Normalizer", "one_hot",
+    "Augment", "Transform", "RandomShift", "RandomRotation", "GaussianNoise", "shift", "rotate",
+]
 
 
 def _array(v: Any) -> np.ndarray:
