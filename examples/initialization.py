@@ -24,16 +24,11 @@ start, against below 1 for He); `boundary_<init>.png` shows what each network le
 
 from __future__ import annotations
 
-import os
-
-# These matrices are small: one BLAS thread is faster than several fighting for 2 shared cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import argparse
 import math
 from functools import partial
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import nn
@@ -42,7 +37,7 @@ import viz
 from tinygrad_notes import Tensor, no_grad
 from tinygrad_notes.datasets import make_circles
 
-DEFAULT_OUT = "out/examples/initialization"
+DEFAULT_OUT = _common.default_out(__file__)
 
 
 def large_random_(weight: Tensor, generator: np.random.Generator | None = None) -> Tensor:
@@ -88,10 +83,7 @@ def train(model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float, epochs: int
 
 
 def plot_costs(costs: dict[str, list], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure(figsize=(7, 4.2))
     for name, values in costs.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=name)
     ax.set_yscale("log")
@@ -99,12 +91,11 @@ def plot_costs(costs: dict[str, list], path: Path) -> None:
     ax.set_ylabel("cost (cross-entropy)")
     ax.set_title("the same network from three initializations")
     ax.legend()
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     epochs, lr = (600, 0.1) if quick else (15000, 0.01)  # the notes: 15,000 iterations at alpha = 0.01
     X, y = make_circles(600, noise=0.08, seed=seed)
     X_train, y_train, X_dev, y_dev = X[:300], y[:300], X[300:], y[300:]
@@ -143,9 +134,4 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial weights")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="seed of the data and the initial weights")

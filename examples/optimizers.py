@@ -26,23 +26,17 @@ those of gradient descent and momentum; `bowl.png` shows the four paths on the c
 
 from __future__ import annotations
 
-import os
-
-# These matrices are small: one BLAS thread is faster than several fighting for 2 shared cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import argparse
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import nn
 import optim
-import viz
 from tinygrad_notes import Tensor, no_grad
 from tinygrad_notes.datasets import make_moons
 
-DEFAULT_OUT = "out/examples/optimizers"
+DEFAULT_OUT = _common.default_out(__file__)
 LR = 0.01  # the same learning rate for every optimizer on the moons
 OPTIMIZERS = {
     "gradient descent": lambda params, lr: optim.SGD(params, lr=lr),
@@ -95,10 +89,7 @@ def bowl_path(name: str, steps: int) -> np.ndarray:
 
 
 def plot_costs(curves: dict[str, tuple[list, list]], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure(figsize=(7.5, 4.2))
     for name, (raw, smooth) in curves.items():
         steps = np.arange(1, len(raw) + 1)
         ax.plot(steps, raw, color=COLOURS[name], linewidth=0.5, alpha=0.3)
@@ -109,14 +100,11 @@ def plot_costs(curves: dict[str, tuple[list, list]], path: Path) -> None:
     ax.set_ylabel("mini-batch cost")
     ax.set_title(f"the same network and batches, learning rate {LR} for all (thin: raw cost)")
     ax.legend()
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def plot_bowl(paths: dict[str, np.ndarray], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure(figsize=(9, 4.2))
     w1, w2 = np.meshgrid(np.linspace(-10, 3, 300), np.linspace(-3, 3, 200))
     cost = BOWL_CURVATURE[0] * w1**2 + BOWL_CURVATURE[1] * w2**2
     ax.contour(w1, w2, cost, levels=np.logspace(-2, 1.3, 12), colors="#bbbbbb", linewidths=0.7)
@@ -130,12 +118,11 @@ def plot_bowl(paths: dict[str, np.ndarray], path: Path) -> None:
     ax.set_title(f"{len(next(iter(paths.values()))) - 1} steps on the elongated bowl "
                  f"f = {BOWL_CURVATURE[0]} w1² + w2²")
     ax.legend(loc="lower right", fontsize="small")
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     epochs = 40 if quick else 300
     X, y = make_moons(300, noise=0.2, seed=seed)
 
@@ -165,9 +152,4 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the batches")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="seed of the data, the initial weights and the batches")

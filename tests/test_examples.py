@@ -21,8 +21,10 @@ SEED = 1
 
 @pytest.fixture
 def load(monkeypatch):
-    """Import examples/<name>.py as a module; the scripts set OPENBLAS_NUM_THREADS, restored afterwards."""
+    """Import examples/<name>.py as a module (examples/ on the path for their shared `_common`); the scripts set
+    OPENBLAS_NUM_THREADS, restored afterwards."""
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
 
     def _load(name):
         spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
