@@ -142,3 +142,30 @@ def test_scalar_neuron_gradients_equal_the_closed_form(load, tmp_path, seed):
     text = " ".join(t for t in svg.itertext())
     for name in ("x1", "w1", "x2", "w2", "tanh"):
         assert name in text  # the picture names every input and the op
+
+
+def test_vanishing_exploding_50_layers_scale_like_g_to_the_l_and_he_fixes_it(load, tmp_path):
+    r = load("vanishing_exploding").main(str(tmp_path), quick=True, seed=SEED)
+    assert_pngs(tmp_path, {"linear.png", "layers.png", "training.png"})
+    # the notes' linear network: exactly s^L, and every layer's gradient s^(L-1) sqrt(n) ||x||
+    for s, lin in r["linear"].items():
+        assert lin["output_ratio"] == pytest.approx(s**50, rel=1e-9)
+        assert lin["grad_norms"] == pytest.approx([lin["closed_form_grad_norm"]] * 50, rel=1e-9)
+    assert r["linear"][1.5]["output_ratio"] > 6e8 and r["linear"][0.5]["output_ratio"] < 1e-15
+    # random ReLU networks: the activations' RMS changes by about g per layer; He keeps it level
+    init = r["at_init"]
+    for name, gain in (("ReLU, g = 0.5", 0.5), ("ReLU, He (g = 1)", 1.0), ("ReLU, g = 1.5", 1.5)):
+        assert init[name]["rate"]["mean"] == pytest.approx(gain, rel=0.08)
+    assert 0.05 < init["ReLU, He (g = 1)"]["last_rms"]["mean"] < 20
+    assert 0.9 < init["tanh, Xavier"]["rate"]["mean"] < 1.0  # shrinks slowly, not exponentially like 0.5^l
+    assert init["ReLU, g = 0.5"]["first_layer_grad"]["max"] < 1e-10  # vanishing
+    assert init["ReLU, g = 1.5"]["first_layer_grad"]["min"] > 1e6  # exploding
+    # training: He and Xavier-tanh learn, g = 0.5 cannot move from a uniform guess, g = 1.5 explodes
+    t = r["trained"]
+    for name in ("ReLU, He (g = 1): Adam", "tanh, Xavier: Adam"):  # at most 2.03 for seeds 0 to 5
+        assert t[name]["last_epoch_cost"] < math.log(10) - 0.15
+    assert t["ReLU, g = 0.5: Adam"]["last_epoch_cost"] == pytest.approx(math.log(10), abs=0.01)
+    assert t["ReLU, g = 1.5: Adam"]["last_epoch_cost"] > 1e4
+    assert t["ReLU, g = 1.5: SGD"]["first_nan_step"] == 2  # plain gradient descent overflows at once
+    clipped = t["ReLU, g = 1.5: SGD, clipped at 1"]
+    assert clipped["first_nan_step"] is None and 1e4 < clipped["last_epoch_cost"] < clipped["first_cost"]
