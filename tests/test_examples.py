@@ -169,3 +169,18 @@ def test_vanishing_exploding_50_layers_scale_like_g_to_the_l_and_he_fixes_it(loa
     assert t["ReLU, g = 1.5: SGD"]["first_nan_step"] == 2  # plain gradient descent overflows at once
     clipped = t["ReLU, g = 1.5: SGD, clipped at 1"]
     assert clipped["first_nan_step"] is None and 1e4 < clipped["last_epoch_cost"] < clipped["first_cost"]
+
+
+def test_saddle_points_gradient_descent_stalls_where_the_others_get_out(load, tmp_path):
+    r = load("saddle_points").main(str(tmp_path), quick=True, seed=SEED)
+    assert_pngs(tmp_path, {"paths.png", "costs.png", "sweep.png"})
+    gd = r["gradient descent"]
+    # even at its best alpha, gradient descent is still on the plateau by the saddle (f = 0.1) after 100 steps
+    assert gd["final_cost"] > 0.099
+    assert abs(gd["final_point"][1]) < 0.1
+    assert gd["steps_to_leave_the_saddle"] is None
+    assert gd["lr"] < 0.1  # its limit: 2 / the steep curvature 20
+    for name in ("momentum", "RMSprop", "Adam"):
+        assert r[name]["final_cost"] < 0.01  # down in a minimum, f = 0 at (0, +-1)
+        assert abs(r[name]["final_point"][1]) == pytest.approx(1.0, abs=0.05)
+    assert r["momentum"]["lr"] > 5 * gd["lr"]  # momentum's damping lets it take much larger steps
