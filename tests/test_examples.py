@@ -74,18 +74,21 @@ def test_regularization_l2_and_dropout_shrink_the_variance(load, tmp_path):
         assert regularized["train_cost"] > none["train_cost"]  # the price: a worse fit of the training set
 
 
-def test_optimizers_adam_and_rmsprop_beat_gradient_descent(load, tmp_path):
+def test_optimizers_each_at_its_best_alpha_momentum_beats_gradient_descent(load, tmp_path):
     r = load("optimizers").main(str(tmp_path), quick=True, seed=SEED)
-    assert_pngs(tmp_path, {"costs.png", "bowl.png"})
-    gd = r["gradient descent"]
-    for name in ("Adam", "RMSprop"):  # same learning rate, same batches, same number of steps
-        assert r[name]["final_cost"] < 0.5 * gd["final_cost"]
-        assert r[name]["smoothed_cost"] < 0.5 * gd["smoothed_cost"]
-    # the notes' momentum averages the same gradients: at the same learning rate it moves like gradient descent
-    assert r["momentum"]["final_cost"] == pytest.approx(gd["final_cost"], rel=0.1)
-    # on the elongated bowl, every method with memory ends nearer the minimum than gradient descent
-    for name in ("momentum", "RMSprop", "Adam"):
-        assert r[name]["bowl_cost"] < gd["bowl_cost"]
+    assert_pngs(tmp_path, {"costs.png", "sweep.png", "bowl.png"})
+    raw = r["raw"]
+    gd, momentum = raw["gradient descent"], raw["momentum"]
+    # on raw pixels (an elongated cost) momentum takes a larger alpha and ends well below gradient descent
+    assert momentum["best_lr"][0] > 2 * gd["best_lr"][0]
+    assert momentum["train_cost"]["mean"] < 0.8 * gd["train_cost"]["mean"]  # at most 0.64 for seeds 0 to 5
+    assert raw["Adam"]["train_cost"]["mean"] < 0.6 * gd["train_cost"]["mean"]
+    # the bowl: gradient descent's best alpha is capped below 1 by the steep direction; momentum's is not
+    bowl = r["bowl"]
+    assert bowl["gradient descent"]["lr"] < 1 < bowl["momentum"]["lr"]
+    assert bowl["momentum"]["final_cost"] < 0.01 * bowl["gradient descent"]["final_cost"]
+    for name in ("RMSprop", "Adam"):
+        assert bowl[name]["final_cost"] < 0.1 * bowl["gradient descent"]["final_cost"]
 
 
 def test_normalization_stability_limit_is_two_over_the_largest_curvature(load):
