@@ -45,20 +45,28 @@ def assert_pngs(folder: Path, names: set[str]) -> None:
 def test_initialization_zeros_never_break_symmetry_and_he_trains(load, tmp_path):
     r = load("initialization").main(str(tmp_path), quick=True, seed=SEED)
     inits = ("zeros", "large_random", "he")
-    assert_pngs(tmp_path, {"costs.png"} | {f"{kind}_{i}.png" for i in inits for kind in ("grad_norms", "boundary")})
-    zeros, large, he = r["zeros"], r["large random"], r["He"]
-    # zeros: every weight's gradient is exactly 0 at every step (all activations are 0), so only the output
-    # bias learns: the network stays a constant guess, whose cost cannot go below the entropy of the labels
-    assert zeros["max_weight_grad_norm"] == 0.0
-    assert zeros["initial_cost"] == pytest.approx(math.log(2), abs=1e-6)  # sigmoid(0) = 1/2 for every example
-    assert zeros["final_cost"] >= r["constant_guess_cost"] - 1e-5
-    assert zeros["train_accuracy"] <= 0.6
-    # large random (randn * 10): a huge first cost and exploding first gradients
-    assert large["initial_cost"] > 10 * he["initial_cost"]
-    assert large["initial_grad_norms"]["0.weight"] > 10 * he["initial_grad_norms"]["0.weight"]
-    # He trains
-    assert he["final_cost"] < 0.5 * zeros["final_cost"]
-    assert he["train_accuracy"] > 0.9
+    assert_pngs(tmp_path, {"costs.png", "seeds.png"} |
+                {f"{kind}_{i}.png" for i in inits for kind in ("grad_norms", "boundary")})
+    assert len(r["seeds"]) == 3
+    for zeros, large, he in zip(*(r["per_seed"][name] for name in ("zeros", "large random", "He"))):
+        # zeros: every weight's gradient is exactly 0 at every step (all activations are 0), so only the output
+        # bias learns: the network stays a constant guess, whose cost cannot go below the entropy of the labels
+        assert zeros["max_weight_grad_norm"] == 0.0
+        assert zeros["initial_cost"] == pytest.approx(math.log(2), abs=1e-6)  # sigmoid(0) = 1/2 for every example
+        assert zeros["final_cost"] >= zeros["constant_guess_cost"] - 1e-5
+        assert zeros["train_accuracy"] <= 0.6
+        # large random (randn * 10): a huge first cost and exploding first gradients
+        assert large["initial_cost"] > 10 * he["initial_cost"]
+        assert large["initial_grad_norms"]["0.weight"] > 10 * he["initial_grad_norms"]["0.weight"]
+        # He trains, on every seed
+        assert he["final_cost"] < 0.5 * zeros["final_cost"]
+        assert he["train_accuracy"] > 0.9
+    # over the seeds He is ahead of large random on average, and varies much less (chance decides how far large
+    # random gets: one seed may even end with a lower training cost)
+    large, he = r["summary"]["large random"], r["summary"]["He"]
+    assert he["final_cost"]["mean"] < 0.5 * large["final_cost"]["mean"]
+    assert he["dev_accuracy"]["mean"] > large["dev_accuracy"]["mean"] + 0.03
+    assert he["dev_accuracy"]["std"] < large["dev_accuracy"]["std"]
 
 
 def test_regularization_l2_and_dropout_shrink_the_variance(load, tmp_path):
