@@ -58,8 +58,23 @@ def test_random_shift_draws_whole_offsets_per_image_within_the_bound():
     rows, cols = np.nonzero(out.reshape(400, 25))[1] // 5 - 2, np.nonzero(out.reshape(400, 25))[1] % 5 - 2
     assert out.sum() == pytest.approx(400)  # every pixel moved, none lost (the bound keeps it inside)
     assert set(zip(rows.tolist(), cols.tolist())) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
-    with pytest.raises(ValueError, match="max_pixels must be a whole number >= 0, got 1.5"):
+    with pytest.raises(ValueError, match="max_pixels must be a whole number with whole_pixels=True, got 1.5"):
         RandomShift(1.5)
+    with pytest.raises(ValueError, match="max_pixels must be >= 0, got -1"):
+        RandomShift(-1)
+
+
+def test_random_shift_by_fractions_of_a_pixel_keeps_the_centre_of_mass_within_the_bound():
+    img = np.zeros((300, 7, 7))
+    img[:, 3, 3] = 1.0
+    out = RandomShift(0.5, whole_pixels=False)(img, np.random.default_rng(0))
+    rows, cols = np.meshgrid(np.arange(7), np.arange(7), indexing="ij")
+    mass = out.sum(axis=(1, 2))
+    np.testing.assert_allclose(mass, 1.0, atol=1e-12)  # bilinear weights sum to 1 inside the image
+    down = (out * rows).sum(axis=(1, 2)) - 3  # bilinear interpolation moves the centre of mass exactly
+    right = (out * cols).sum(axis=(1, 2)) - 3
+    assert np.abs(down).max() <= 0.5 and np.abs(right).max() <= 0.5
+    assert np.abs(down).max() > 0.4 and len(np.unique(np.round(down, 6))) > 100  # real offsets, not whole ones
 
 
 def test_random_rotation_angles_stay_within_the_bound():

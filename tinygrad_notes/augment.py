@@ -79,19 +79,31 @@ class Transform:
 
 
 class RandomShift(Transform):
-    """Shift each image by a whole number of pixels drawn uniformly from -max_pixels..max_pixels, each axis alone."""
+    """Shift each image by up to `max_pixels` along each axis, drawn uniformly per image and axis.
 
-    def __init__(self, max_pixels: int = 1) -> None:
-        if not isinstance(max_pixels, (int, np.integer)) or isinstance(max_pixels, bool) or max_pixels < 0:
-            raise ValueError(f"RandomShift: max_pixels must be a whole number >= 0, got {max_pixels!r}")
-        self.max_pixels = int(max_pixels)
+    With `whole_pixels` (the default) the offsets are whole numbers from -max_pixels..max_pixels and
+    pixels move exactly; otherwise they are real numbers in [-max_pixels, max_pixels] and the image
+    is interpolated, which suits small images where one whole pixel is already a large move.
+    """
+
+    def __init__(self, max_pixels: float = 1, whole_pixels: bool = True) -> None:
+        if whole_pixels and (not isinstance(max_pixels, (int, np.integer)) or isinstance(max_pixels, bool)):
+            raise ValueError(f"RandomShift: max_pixels must be a whole number with whole_pixels=True, got "
+                             f"{max_pixels!r}; pass whole_pixels=False for shifts by fractions of a pixel")
+        if not max_pixels >= 0:
+            raise ValueError(f"RandomShift: max_pixels must be >= 0, got {max_pixels!r}")
+        self.max_pixels, self.whole_pixels = max_pixels, whole_pixels
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        offsets = rng.integers(-self.max_pixels, self.max_pixels + 1, size=(len(images), 2))
+        size = (len(images), 2)
+        if self.whole_pixels:
+            offsets = rng.integers(-self.max_pixels, self.max_pixels + 1, size=size)
+        else:
+            offsets = rng.uniform(-self.max_pixels, self.max_pixels, size=size)
         return shift(images, offsets)
 
     def __repr__(self) -> str:
-        return f"RandomShift({self.max_pixels})"
+        return f"RandomShift({self.max_pixels!r}{'' if self.whole_pixels else ', whole_pixels=False'})"
 
 
 class RandomRotation(Transform):
