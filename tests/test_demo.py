@@ -28,6 +28,15 @@ def test_demo_reaches_97_percent_on_the_test_set(demo_report):
     assert report["diagnosis"] in ("fine", "high variance")
 
 
+def test_demo_trains_until_early_stopping(demo_report):
+    report, _ = demo_report
+    config = DemoConfig()
+    assert report["stopped_early"] and report["epochs_run"] < config.max_epochs  # not the cap that ended it
+    assert report["epochs_run"] == report["best_epoch"] + config.patience  # `patience` epochs without a better one
+    dev = report["history"]["dev_cost"]
+    assert min(dev[report["best_epoch"]:]) >= dev[report["best_epoch"] - 1]
+
+
 def test_demo_gradient_checks_pass_before_and_after_training(demo_report):
     report, _ = demo_report
     for key in ("gradcheck_at_init", "gradcheck_after_training"):
