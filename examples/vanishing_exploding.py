@@ -13,7 +13,7 @@ Three parts, every network L = 50 layers deep:
    (measured after one backward of the cross-entropy) come out near 0.5^50, 1 and 1.5^50. The
    fourth network is tanh with the notes' Xavier initialization N(0, 1/n_in): its activations
    shrink only slowly (tanh' < 1 away from 0), nothing like 0.5^l. The factor per layer is fitted
-   to log RMS over the layers, over 3 seeds (one with --quick).
+   to log RMS over the layers.
 3. Training each for a few epochs of Adam (alpha = 1e-3, mini-batches of 64): He and Xavier-tanh
    learn (slowly: 50 plain layers are hard to train even from a good start); g = 0.5 stays at the
    cost of a uniform guess, ln 10, since its gradients of 1e-15 cannot move the weights (Adam's
@@ -21,6 +21,9 @@ Three parts, every network L = 50 layers deep:
    descent (alpha = 0.01) the g = 1.5 network's first steps overflow to NaN;
    `nn.utils.clip_grad_norm_(params, 1.0)` caps every step and keeps it finite, but the cost stays
    huge: clipping treats a symptom, initialization fixes the scale.
+
+Parts 2 and 3 run over 3 seeds (data split and weights; one with --quick), and report the mean and
+the spread.
 
 What to look for: `layers.png` for part 2, the RMS of each layer's activations (log scale, dotted:
 g^l) and each layer's weight-gradient norm; `linear.png` for part 1; `training.png` the cost per
@@ -203,6 +206,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     plot_linear(linear, out / "linear.png")
 
     # part 2, over the seeds (the first seed's layers are drawn)
+    curves: dict[str, list[float]] = {}
     at_init: dict[str, list[dict]] = {name: [] for name in NETWORKS}
     for s in seeds:
         data = _common.digits(s)
@@ -212,19 +216,26 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     first = {name: runs[0] for name, runs in at_init.items()}
     plot_layers(first, out / "layers.png")
 
-    # part 3, at the first seed
-    data = _common.digits(seed)
-    trained, curves = {}, {}
-    for name in NETWORKS:
-        model = build(name, np.random.default_rng(seed))
-        label = f"{name}: Adam"
-        costs = curves[label] = train(model, data, epochs, seed, optim.Adam(model.parameters(), lr=1e-3))
-        trained[label] = summary(costs, model, data)
-    for clip in (None, 1.0):
-        model = build("ReLU, g = 1.5", np.random.default_rng(seed))
-        label = "ReLU, g = 1.5: SGD" + (", clipped at 1" if clip else "")
-        costs = curves[label] = train(model, data, epochs, seed, optim.SGD(model.parameters(), lr=0.01), clip)
-        trained[label] = summary(costs, model, data)
+    # part 3, over the seeds (the first seed's curves are drawn)
+    per_seed: dict[str, list[dict]] = {}
+    for s in seeds:
+        data = _common.digits(s)
+        runs: dict[str, tuple[nn.Module, optim.Optimizer, float | None]] = {}
+        for name in NETWORKS:
+            model = build(name, np.random.default_rng(s))
+            runs[f"{name}: Adam"] = (model, optim.Adam(model.parameters(), lr=1e-3), None)
+        for clip in (None, 1.0):
+            model = build("ReLU, g = 1.5", np.random.default_rng(s))
+            runs["ReLU, g = 1.5: SGD" + (", clipped at 1" if clip else "")] = \
+                (model, optim.SGD(model.parameters(), lr=0.01), clip)
+        for label, (model, opt, clip) in runs.items():
+            costs = train(model, data, epochs, s, opt, clip)
+            per_seed.setdefault(label, []).append(summary(costs, model, data))
+            if s == seeds[0]:
+                curves[label] = costs
+    trained = {label: runs[0] for label, runs in per_seed.items()}
+    over_seeds = {label: {k: _common.spread([r[k] for r in runs]) for k in ("last_epoch_cost", "dev_accuracy")}
+                  for label, runs in per_seed.items()}
     plot_training(curves, out / "training.png")
 
     results = {name: {"rate": _common.spread([r["rate"] for r in runs]),
@@ -244,13 +255,18 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     for name, r in results.items():
         print(f"{name:<17} " + " ".join(f"{_fmt(r[k]):>{w}}" for k, w in
                                        (("rate", 22), ("last_rms", 25), ("first_layer_grad", 25))))
-    print(f"\n3. training, {epochs} epochs of mini-batches of 64 (seed {seed})")
-    print(f"{'network: optimizer':<35} {'first cost':>11} {'last epoch':>11} {'dev accuracy':>13}")
-    for label, r in trained.items():
-        nan = f"  (NaN from step {r['first_nan_step']})" if r.get("first_nan_step") else ""
-        print(f"{label:<35} {r['first_cost']:11.4g} {r['last_epoch_cost']:11.4g} {r['dev_accuracy']:13.1%}{nan}")
+    print(f"\n3. training, {epochs} epochs of mini-batches of 64, seeds {seeds[0]}..{seeds[-1]} (mean, and min to max)")
+    print(f"{'network: optimizer':<34} {'first cost':>10} {'last epoch cost':>30} {'dev accuracy':>22}")
+    for label, r in over_seeds.items():
+        nan_steps = [x["first_nan_step"] for x in per_seed[label] if x["first_nan_step"]]
+        nan = f"  (NaN from step {', '.join(map(str, nan_steps))})" if nan_steps else ""
+        c, a = r["last_epoch_cost"], r["dev_accuracy"]
+        cost_text = f"{c['mean']:.4g} ({c['min']:.3g}..{c['max']:.3g})" if not nan_steps else "nan"
+        acc_text = f"{a['mean']:.1%} ({a['min']:.0%}..{a['max']:.0%})"
+        print(f"{label:<34} {trained[label]['first_cost']:10.4g} {cost_text:>30} {acc_text:>22}{nan}")
     print(f"figures in {out}/")
-    return {"epochs": epochs, "seeds": seeds, "linear": linear, "at_init": results, "trained": trained}
+    return {"epochs": epochs, "seeds": seeds, "linear": linear, "at_init": results, "trained": trained,
+            "trained_over_seeds": over_seeds}
 
 
 def _fmt(s: dict[str, float]) -> str:
