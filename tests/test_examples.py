@@ -8,6 +8,8 @@ chosen so that these results hold with a wide margin for every seed tried (0 to 
 
 import importlib.util
 import math
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -229,3 +231,18 @@ def test_augmentation_narrows_the_train_dev_gap_of_a_small_training_set(load, tm
     assert augmented["cost_gap"] < 0.75 * plain["cost_gap"]
     assert augmented["accuracy_gap"] < plain["accuracy_gap"]
     assert augmented["train_cost"] > plain["train_cost"]  # the price: the training set is fitted less tightly
+
+
+def test_every_example_is_a_script_with_the_shared_command_line(tmp_path):
+    scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_") and p.name != "quickstart.py")
+    assert len(scripts) == 10
+    for script in scripts:
+        text = script.read_text()
+        assert "import _common" in text and "_common.run(main, __doc__" in text, script.name
+        assert f"python examples/{script.name} [--out DIR] [--quick] [--seed N]" in text, script.name
+    # one of them for real, as `python examples/NAME.py` (and `bash go.sh example NAME`) runs it
+    run = subprocess.run([sys.executable, str(EXAMPLES / "scalar_neuron.py"), "--out", str(tmp_path / "neuron")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "largest |backprop - closed form|" in run.stdout
+    assert (tmp_path / "neuron" / "neuron.dot").exists() or (tmp_path / "neuron" / "neuron.svg").exists()
