@@ -2,6 +2,7 @@
 # Set everything up on a fresh machine (venv, packages, Graphviz's `dot`), then run one job:
 #   bash go.sh demo    the main job
 #   bash go.sh test    the test suite (what CI runs)
+#   bash go.sh example NAME    one of the course's experiments, examples/NAME.py (figures in out/examples/NAME)
 # Extra arguments go to the job, e.g. `bash go.sh test -k gradcheck`.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -66,8 +67,20 @@ case "$job" in
     ensure_venv "test,demo,search,cluster"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  example)
+    name="${1:-}"
+    shift || true
+    if [ -z "$name" ] || [ ! -f "examples/$name.py" ] || [ "${name#_}" != "$name" ]; then
+      say "which example? bash go.sh example NAME [--quick] [--seed N] [--out DIR], NAME one of:"
+      for f in examples/[!_]*.py; do f="${f#examples/}"; printf '  %s\n' "${f%.py}" >&2; done
+      exit 2
+    fi
+    ensure_dot
+    ensure_venv "demo,search"
+    exec "$VENV/bin/python" "examples/$name.py" "$@"
+    ;;
   *)
-    say "unknown job '$job': use 'bash go.sh demo' or 'bash go.sh test'"
+    say "unknown job '$job': use 'bash go.sh demo', 'bash go.sh test' or 'bash go.sh example NAME'"
     exit 2
     ;;
 esac

@@ -24,24 +24,16 @@ statistics) tends to show as a slightly better dev accuracy.
 
 from __future__ import annotations
 
-import os
-
-# These matrices are small: one BLAS thread is faster than several fighting for 2 shared cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import argparse
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import nn
 import optim
-import viz
-from tinygrad_notes import Tensor, no_grad
-from tinygrad_notes.data import Normalizer, train_dev_test_split
-from tinygrad_notes.datasets import load_digits
+from tinygrad_notes import Tensor
 
-DEFAULT_OUT = "out/examples/batchnorm"
+DEFAULT_OUT = _common.default_out(__file__)
 DEPTH, WIDTH, LR = 8, 64, 0.2
 RUNS = {"without batch norm": False, "with batch norm": True}
 
@@ -57,16 +49,6 @@ def build_model(batch_norm: bool, generator: np.random.Generator) -> nn.Sequenti
     return nn.Sequential(*layers, nn.Linear(n_in, 10, generator=generator))
 
 
-def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(cross-entropy cost, accuracy) in eval mode: batch norm uses its running averages."""
-    model.eval()
-    with no_grad():
-        logits = model(Tensor(X))
-        cost = nn.functional.cross_entropy(logits, y).item()
-    model.train()
-    return cost, float((logits.data.argmax(axis=1) == y).mean())
-
-
 def train(batch_norm: bool, data: dict, epochs: int, seed: int) -> dict[str, list]:
     """Mini-batch gradient descent; train and dev cost and accuracy after every epoch."""
     model = build_model(batch_norm, np.random.default_rng(seed))
@@ -79,17 +61,14 @@ def train(batch_norm: bool, data: dict, epochs: int, seed: int) -> dict[str, lis
             nn.functional.cross_entropy(model(Tensor(xb)), yb).backward()
             opt.step()
         for split in ("train", "dev"):
-            cost, acc = evaluate(model, data[f"X_{split}"], data[f"y_{split}"])
+            cost, acc = _common.evaluate(model, data[f"X_{split}"], data[f"y_{split}"])
             history[f"{split}_cost"].append(cost)
             history[f"{split}_accuracy"].append(acc)
     return history
 
 
 def plot_curves(histories: dict[str, dict], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
-    cost_ax, acc_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fig, (cost_ax, acc_ax) = _common.figure(ncols=2, figsize=(10, 4.2))
     for (run, h), colour in zip(histories.items(), ("#cb181d", "#2171b5")):
         epochs = np.arange(1, len(h["train_cost"]) + 1)
         cost_ax.plot(epochs, h["train_cost"], "o-", color=colour, markersize=3, label=f"{run}: train")
@@ -104,18 +83,14 @@ def plot_curves(histories: dict[str, dict], path: Path) -> None:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize="small")
     fig.suptitle(f"{DEPTH} hidden layers of {WIDTH}, gradient descent at alpha = {LR}, mini-batches of 64")
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     epochs = 3 if quick else 20
-    X, y = load_digits()
-    X_train, y_train, X_dev, y_dev, _, _ = train_dev_test_split(X, y, (0.7, 0.3, 0.0), seed=seed, stratify=True)
-    normalizer = Normalizer().fit(X_train)
-    data = {"X_train": normalizer.transform(X_train), "y_train": y_train,
-            "X_dev": normalizer.transform(X_dev), "y_dev": y_dev}
+    data = _common.digits(seed, (0.7, 0.3, 0.0))  # normalized with the training set's statistics
+    y_train, y_dev = data["y_train"], data["y_dev"]
 
     histories = {run: train(batch_norm, data, epochs, seed) for run, batch_norm in RUNS.items()}
     plot_curves(histories, out / "curves.png")
@@ -135,9 +110,4 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split, the initial weights and the batches")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="seed of the split, the initial weights and the batches")

@@ -25,23 +25,17 @@ then stalls about a hundred times higher, since w1 and b hardly move.
 
 from __future__ import annotations
 
-import os
-
-# These matrices are small: one BLAS thread is faster than several fighting for 2 shared cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import argparse
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import nn
 import optim
-import viz
 from tinygrad_notes import Tensor, no_grad
 from tinygrad_notes.data import Normalizer
 
-DEFAULT_OUT = "out/examples/normalization"
+DEFAULT_OUT = _common.default_out(__file__)
 
 
 def make_data(m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,11 +76,8 @@ def converged(costs: list[float]) -> bool:
 
 def plot_sweep(lrs: np.ndarray, sweeps: dict[str, list], limits: dict[str, float], start_cost: float,
                path: Path) -> None:
-    from matplotlib.figure import Figure
-
     ceiling = 100 * start_cost
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure()
     for (name, finals), colour in zip(sweeps.items(), ("#cb181d", "#2171b5")):
         finals = np.asarray(finals)
         blown = ~(finals < ceiling)  # grew past the top of the chart, or overflowed
@@ -100,14 +91,11 @@ def plot_sweep(lrs: np.ndarray, sweeps: dict[str, list], limits: dict[str, float
     ax.set_ylabel(f"cost after training (x: diverged, above {ceiling:.3g})")
     ax.set_title("final cost per learning rate")
     ax.legend(fontsize="small")
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def plot_costs(curves: dict[str, tuple[float, list]], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure(figsize=(7, 4.2))
     for (name, (lr, costs)), colour in zip(curves.items(), ("#cb181d", "#2171b5")):
         ax.plot(costs, color=colour, label=f"{name} inputs, alpha = {lr:.3g}")
     ax.set_yscale("log")
@@ -115,12 +103,11 @@ def plot_costs(curves: dict[str, tuple[float, list]], path: Path) -> None:
     ax.set_ylabel("cost (mean squared error)")
     ax.set_title("each from w = 0 at its largest converging learning rate")
     ax.legend()
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     steps, per_decade = (100, 2) if quick else (200, 4)
     lrs = 10.0 ** (np.arange(-7 * per_decade, per_decade + 1) / per_decade)  # 1e-7 ... 10
     X, y = make_data(300, seed)
@@ -159,9 +146,4 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="seed of the data")

@@ -25,15 +25,10 @@ shows the unregularized boundary wrapping around single mislabelled points, the 
 
 from __future__ import annotations
 
-import os
-
-# These matrices are small: one BLAS thread is faster than several fighting for 2 shared cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import argparse
 from functools import partial
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import nn
@@ -42,7 +37,7 @@ import viz
 from tinygrad_notes import Tensor, no_grad
 from tinygrad_notes.datasets import make_moons
 
-DEFAULT_OUT = "out/examples/regularization"
+DEFAULT_OUT = _common.default_out(__file__)
 LAMBD = 1.0  # L2 strength (the notes' lambd)
 DROP = 0.5  # dropout probability of each hidden unit (keep_prob = 0.5)
 FLIP = 0.15  # fraction of labels flipped: the base error no classifier can beat
@@ -105,10 +100,7 @@ def train(run: str, model: nn.Module, data: dict, epochs: int) -> dict[str, list
 
 
 def plot_costs(histories: dict[str, dict], path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _common.figure(figsize=(7, 4.2))
     for (run, h), colour in zip(histories.items(), ("#cb181d", "#2171b5", "#238b45")):
         epochs = EVAL_EVERY * np.arange(1, len(h["train_cost"]) + 1)
         ax.plot(epochs, h["train_cost"], color=colour, label=f"{run}: train")
@@ -118,12 +110,11 @@ def plot_costs(histories: dict[str, dict], path: Path) -> None:
     ax.set_ylabel("cost (cross-entropy, without the penalty)")
     ax.set_title("train (solid) and dev (dashed) cost")
     ax.legend(ncols=3, fontsize="small")
-    viz.save_figure(fig, path)
+    _common.save(fig, path)
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     epochs, hidden = (500, 50) if quick else (2000, 100)
     X, y = make_moons(700, noise=0.15, seed=seed)
     flipped = np.random.default_rng([seed, 1]).random(len(y)) < FLIP  # a random stream of its own
@@ -164,9 +155,4 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the masks")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="seed of the data, the initial weights and the masks")

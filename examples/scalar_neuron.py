@@ -24,16 +24,15 @@ cannot change o), and the picture colours it as a vanishing gradient.
 
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
 
+import _common
 import numpy as np
 
 import viz
 from tinygrad_notes import Tensor, gradcheck
 
-DEFAULT_OUT = "out/examples/scalar_neuron"
+DEFAULT_OUT = _common.default_out(__file__)
 MICROGRAD = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}  # o = tanh(n) = 1/sqrt(2)
 
 
@@ -68,8 +67,7 @@ def closed_form(v: dict[str, float]) -> dict[str, float]:
 
 
 def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _common.out_folder(out_dir)
     values = inputs_for(seed)
     leaves = {}
     for name, value in values.items():
@@ -107,9 +105,5 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the pictures (default {DEFAULT_OUT})")
-    parser.add_argument("--quick", action="store_true", help="accepted like the other examples (this one is instant)")
-    parser.add_argument("--seed", type=int, default=0, help="0: micrograd's values; another: random inputs")
-    args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    _common.run(main, __doc__, seed_help="0: micrograd's values; another: random inputs",
+                quick_help="accepted like the other examples (this one is instant)")

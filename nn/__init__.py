@@ -9,7 +9,7 @@ op (it is one of the registry's declared providers), so the checker covers them.
 
 __distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.import_ours
 
-from nn import functional, init
+from nn import functional, init, utils
 from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.batchnorm import BatchNorm1d
 from nn.checkpoint import CheckpointError, load, save
@@ -25,6 +25,6 @@ __all__ = [
     "Module", "Parameter", "Sequential", "Identity", "Flatten", "Linear",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-    "functional", "init", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
+    "functional", "init", "utils", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
     "save", "load", "CheckpointError", "StateDictError", "LoadResult",
 ]

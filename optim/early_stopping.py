@@ -8,6 +8,14 @@ was lowest. Typical use:
         train_one_epoch()
         if stopper.step(dev_cost(), model):   # restores the best weights when it says stop
             break
+
+Its drawback, in the notes' words: it couples two jobs that orthogonalization keeps apart. Training
+has one knob for "optimize the cost J" (the optimizer, more epochs) and others for "do not overfit"
+(L2, dropout, more data). Stopping early ends the optimization of J before it is done *in order to*
+limit overfitting, so one knob now moves both, and a change that should help one (a better optimizer,
+say) shifts the other too. The alternative the notes prefer: train until J stops falling and tune λ
+of L2 against the dev set, at the cost of training once per λ tried. Early stopping's advantage is
+that one run tries every "size" of the weights at once.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from tinygrad_notes import Tensor
 
 class EarlyStopping:
     """Says stop after `patience` epochs without a dev cost lower than the best by more than `min_delta`.
+
+    Mind the drawback (module docstring): stopping early regularizes by leaving J under-optimized, so
+    it mixes "optimize J" with "do not overfit"; L2 tuned on the dev set keeps the two apart.
 
     The model is anything with `state_dict()`/`load_state_dict()` (an nn.Module) or an iterable of
     Tensors (`[W1, b1, ...]` or `model.parameters()`). With `restore_best`, the weights of the best

@@ -30,6 +30,15 @@ def test_demo_reaches_97_percent_on_the_test_set(demo_report):
     assert report["diagnosis"] in ("fine", "high variance")
 
 
+def test_demo_trains_until_early_stopping(demo_report):
+    report, _ = demo_report
+    config = DemoConfig()
+    assert report["stopped_early"] and report["epochs_run"] < config.max_epochs  # not the cap that ended it
+    assert report["epochs_run"] == report["best_epoch"] + config.patience  # `patience` epochs without a better one
+    dev = report["history"]["dev_cost"]
+    assert min(dev[report["best_epoch"]:]) >= dev[report["best_epoch"] - 1]
+
+
 def test_demo_gradient_checks_pass_before_and_after_training(demo_report):
     report, _ = demo_report
     for key in ("gradcheck_at_init", "gradcheck_after_training"):
@@ -77,7 +86,7 @@ def test_demo_progress_bar_is_tqdm_auto_so_a_notebook_gets_a_widget():
 
     from tinygrad_notes.app.demo import _progress
 
-    bar = _progress(3, enabled=True)
+    bar = _progress(enabled=True)
     try:
         assert isinstance(bar, auto_tqdm)  # plain tqdm.tqdm is a base class of it, not an instance
     finally:

@@ -148,6 +148,23 @@ def test_dropout_gradient_is_the_scaled_mask() -> None:
     np.testing.assert_allclose(x.grad.data, mask / 0.75)
 
 
+def test_dropout_takes_the_notes_keep_prob_or_p_but_not_both() -> None:
+    x = Tensor(np.ones((50, 40), dtype=np.float32))
+    notes = nn.Dropout(keep_prob=0.8, generator=np.random.default_rng(5))
+    torch_style = nn.Dropout(0.2, generator=np.random.default_rng(5))
+    assert notes.p == pytest.approx(0.2)
+    assert torch_style.keep_prob == pytest.approx(0.8)
+    np.testing.assert_array_equal(notes(x).data, torch_style(x).data)  # the same layer, the same masks
+    kept = notes(x).data
+    np.testing.assert_allclose(kept[kept != 0], 1 / 0.8, rtol=1e-6)  # scaled by 1 / keep_prob
+    assert nn.Dropout().p == 0.5
+    assert nn.Dropout(keep_prob=1.0).p == 0.0
+    with pytest.raises(ValueError, match=r"got both p=0.2 and keep_prob=0.8; give one of them"):
+        nn.Dropout(0.2, keep_prob=0.8)
+    with pytest.raises(ValueError, match=r"keep_prob .* must be in \(0, 1\], got 0"):
+        nn.Dropout(keep_prob=0)
+
+
 def test_dropout_masks_are_seeded_fresh_each_call_and_frozen_on_demand() -> None:
     x = Tensor(np.ones((8, 8), dtype=np.float32))
     a = nn.Dropout(0.5, generator=np.random.default_rng(3))
@@ -193,6 +210,12 @@ def test_batch_norm_running_statistics_match_a_hand_computation() -> None:
     np.testing.assert_allclose(bn.running_mean.data, mean, rtol=1e-12)
     np.testing.assert_allclose(bn.running_var.data, var, rtol=1e-12)
     assert bn.num_batches_tracked.item() == 4
+    # the docstring's reading: the running variance is the notes' EWMA of the biased sigma^2 (from 0), times
+    # m / (m - 1), plus what is left of the starting value 1
+    notes_ewma = np.zeros(3)
+    for b in batches:
+        notes_ewma = 0.8 * notes_ewma + 0.2 * b.var(0)
+    np.testing.assert_allclose(bn.running_var.data, 0.8**4 + notes_ewma * 8 / 7, rtol=1e-12)
 
 
 def test_batch_norm_momentum_none_is_the_cumulative_average() -> None:

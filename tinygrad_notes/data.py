@@ -1,4 +1,5 @@
-"""Preparing data the way the course notes teach: train/dev/test splits, input normalization, one-hot labels."""
+"""Preparing data the way the course notes teach: train/dev/test splits, input normalization, one-hot labels,
+and data augmentation for image batches (from `tinygrad_notes.augment`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_notes.augment import Augment, GaussianNoise, RandomRotation, RandomShift, Transform, rotate, shift
 from tinygrad_notes.tensor import Tensor
+
+__all__ = [
+    "train_dev_test_split", "Normalizer", "one_hot",
+    "Augment", "Transform", "RandomShift", "RandomRotation", "GaussianNoise", "shift", "rotate",
+]
 
 
 def _array(v: Any) -> np.ndarray:
@@ -59,6 +66,10 @@ class Normalizer:
 
     The notes: μ = (1/m) Σ x⁽ⁱ⁾, σ² = (1/m) Σ (x⁽ⁱ⁾ − μ)², x ← (x − μ) / σ, using the training
     set's μ and σ² for every set. Features with (near-)zero variance are only centred (σ taken as 1).
+
+    Dividing by σ, not σ²: the notes' slides write the last step as x /= σ², but only x / σ gives
+    every feature variance 1 (x / σ² leaves it 1/σ², so a feature measured in thousands would
+    shrink to almost nothing instead of matching the others). This class divides by σ = √σ².
     """
 
     def __init__(self, eps: float = 1e-8) -> None:

@@ -38,7 +38,7 @@ class DemoConfig:
     lr: float = 2e-3
     decay_rate: float = 0.05  # α = α₀ / (1 + decay_rate · epoch)
     batch_size: int = 64
-    max_epochs: int = 60
+    max_epochs: int = 1000  # a cap only: early stopping ends training (about 100 epochs with the defaults)
     patience: int = 8
     check_examples: int = 32  # examples the gradient checks' cost J is computed on
     progress: bool = True
@@ -88,7 +88,7 @@ def cost(logits: Tensor, labels: np.ndarray) -> Tensor:
 
 
 def train(model: Any, data: Digits, *, lr: float, lambd: float, beta1: float = 0.9, decay_rate: float = 0.05,
-          batch_size: int = 64, max_epochs: int = 60, patience: int = 8, seed: int = 0,
+          batch_size: int = 64, max_epochs: int = 1000, patience: int = 8, seed: int = 0,
           on_epoch: Any = None) -> dict[str, Any]:
     """Mini-batch Adam with learning-rate decay and L2, early stopping on the dev cost (best weights restored)."""
     import nn
@@ -99,7 +99,7 @@ def train(model: Any, data: Digits, *, lr: float, lambd: float, beta1: float = 0
     stopper = optim.EarlyStopping(patience=patience)
     history: dict[str, list[float]] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": [],
                                        "lr": []}
-    epochs = 0
+    epochs, stopped_early = 0, False
     for epoch in range(max_epochs):
         model.train()
         for xb, yb in optim.minibatches(data.Xtr, data.ytr, batch_size=batch_size, seed=seed * 10_000 + epoch):
@@ -117,10 +117,11 @@ def train(model: Any, data: Digits, *, lr: float, lambd: float, beta1: float = 0
         if on_epoch is not None:
             on_epoch(epoch, history)
         if stopper.step(history["dev_cost"][-1], model):
+            stopped_early = True
             break
     else:
         stopper.restore(model)  # the epochs ran out: keep the best weights seen on the dev set
-    return {"history": history, "epochs": epochs, "optimizer": opt,
+    return {"history": history, "epochs": epochs, "optimizer": opt, "stopped_early": stopped_early,
             "best_epoch": int(np.argmin(history["dev_cost"])) + 1}
 
 
@@ -157,7 +158,7 @@ def run(config: DemoConfig) -> dict[str, Any]:
 
     # 4. Train: mini-batch Adam, learning-rate decay, L2, dropout, early stopping on the dev cost.
     norms: list[dict[str, float]] = []
-    bar = _progress(config.max_epochs, config.progress)
+    bar = _progress(config.progress)
 
     def on_epoch(epoch: int, history: dict[str, list[float]]) -> None:
         norms.append(viz.grad_norms(model))  # from the epoch's last mini-batch
@@ -171,7 +172,9 @@ def run(config: DemoConfig) -> dict[str, Any]:
     train_seconds = time.perf_counter() - train_started
     bar.close()
     history = result["history"]
-    say(f"trained {result['epochs']} epochs in {train_seconds:.1f} s; best dev cost at epoch "
+    how = (f"early stopping after {config.patience} epochs without a better dev cost" if result["stopped_early"]
+           else f"the cap of {config.max_epochs} epochs")
+    say(f"trained {result['epochs']} epochs in {train_seconds:.1f} s, until {how}; best dev cost at epoch "
         f"{result['best_epoch']} (its weights restored)")
 
     # 5. Gradient check again after training (the notes: backprop can be right only near w = 0).
@@ -196,6 +199,7 @@ def run(config: DemoConfig) -> dict[str, Any]:
         "gradcheck_at_init": _check_summary(before),
         "gradcheck_after_training": _check_summary(after),
         "epochs_run": result["epochs"],
+        "stopped_early": result["stopped_early"],
         "best_epoch": result["best_epoch"],
         "train_seconds": round(train_seconds, 3),
         "history": history,
@@ -288,9 +292,10 @@ class _Quiet:
     def close(self) -> None: ...
 
 
-def _progress(total: int, enabled: bool) -> Any:
+def _progress(enabled: bool) -> Any:
+    """A progress bar without a total: early stopping, not a count, ends training."""
     if not enabled:
         return _Quiet()
     from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
 
-    return tqdm(total=total, desc="training", unit="epoch", leave=True)
+    return tqdm(desc="training until early stopping", unit="epoch", leave=True)

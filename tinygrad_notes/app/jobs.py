@@ -51,9 +51,11 @@ def add_demo(commands: Any) -> None:
 def add_search(commands: Any) -> None:
     p = commands.add_parser(
         "search", help="random hyperparameter search on the demo's task, coarse to fine, in parallel",
-        description="Random search (not a grid) with each hyperparameter on its right scale: α = 10^r, "
-                    "β = 1 − 10^r, hidden units, λ and keep probability; then a second round zoomed into the "
-                    "region of the best trials. Trials run in parallel with joblib and are seeded.")
+        description="Random search (not a grid) with each hyperparameter on its right scale, in the notes' order "
+                    "of importance: α = 10^r first, then hidden units and mini-batch size, then layers and "
+                    "learning-rate decay, then λ and keep probability (Adam's β₁ stays at 0.9, as the notes "
+                    "advise); then a second round zoomed into the region of the best trials. Trials run in "
+                    "parallel with joblib and are seeded.")
     p.add_argument("--trials", type=_positive_int, default=12, help="trials per round (default: 12)")
     p.add_argument("--rounds", type=_positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
     p.add_argument("--epochs", type=_positive_int, default=15, help="epochs per trial (default: 15)")

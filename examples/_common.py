@@ -1,0 +1,102 @@
+"""What every example shares: one BLAS thread, the command line, the output folder, figures, the digits, seed spreads.
+
+An example imports this module before numpy (the BLAS setting counts only then), defines
+`main(out_dir, quick, seed) -> dict` (the numbers it prints) and ends with
+
+    if __name__ == "__main__":
+        _common.run(main, __doc__)
+
+so that `python examples/NAME.py [--out DIR] [--quick] [--seed N]` and `bash go.sh example NAME`
+behave the same for every example.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The examples' matrices are small: one BLAS thread is faster than several fighting for 2 shared cores
+# (a run was up to 7 times slower with the default). Set OPENBLAS_NUM_THREADS yourself to override.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import inspect
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import nn
+import viz
+from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes.data import Normalizer, train_dev_test_split
+from tinygrad_notes.datasets import load_digits
+
+
+def default_out(script: str) -> str:
+    """out/examples/<name>: where an example writes its figures unless told otherwise."""
+    return f"out/examples/{Path(script).stem}"
+
+
+def out_folder(out_dir: str | os.PathLike) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def run(main: Callable[..., dict], doc: str | None, seed_help: str = "seed of the data, the weights and the batches",
+        quick_help: str = "a shorter run (seconds), for a smoke test") -> dict:
+    """The command line every example shares: --out, --quick, --seed, then main(out, quick, seed)."""
+    script = inspect.getsourcefile(main) or "example"
+    out = default_out(script)
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--out", default=out, help=f"folder for the figures (default {out})")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--seed", type=int, default=0, help=seed_help)
+    args = parser.parse_args()
+    return main(args.out, args.quick, args.seed)
+
+
+def figure(ncols: int = 1, figsize: tuple[float, float] = (7, 4.2), nrows: int = 1) -> tuple[Any, list[Any]]:
+    """A matplotlib Figure (no pyplot, no display) with nrows x ncols axes, in reading order."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = [fig.add_subplot(nrows, ncols, k + 1) for k in range(nrows * ncols)]
+    return fig, axes
+
+
+def save(fig: Any, path: str | os.PathLike) -> Path:
+    """Write a figure (PNG, SVG or PDF from the suffix), never half-written."""
+    return viz.save_figure(fig, path)
+
+
+def digits(seed: int, sizes: Sequence[float] = (0.6, 0.2, 0.2), normalize: bool = True) -> dict[str, np.ndarray]:
+    """The 8x8 digits split (stratified) into X_train, y_train, X_dev, y_dev, X_test, y_test.
+
+    With `normalize`, every set is normalized with the training set's mu and sigma (the notes' recipe).
+    """
+    X, y = load_digits()
+    parts = train_dev_test_split(X, y, sizes, seed=seed, stratify=True)
+    data = dict(zip(("X_train", "y_train", "X_dev", "y_dev", "X_test", "y_test"), parts))
+    if normalize:
+        normalizer = Normalizer().fit(data["X_train"])
+        for split in ("train", "dev", "test"):
+            data[f"X_{split}"] = normalizer.transform(data[f"X_{split}"])
+    return data
+
+
+def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(softmax cross-entropy cost, accuracy) in eval mode (no dropout, batch norm on its running averages)."""
+    model.eval()
+    with no_grad():
+        logits = model(Tensor(X))
+        cost = nn.functional.cross_entropy(logits, y).item()
+    model.train()
+    return cost, float((logits.data.argmax(axis=1) == y).mean())
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Mean, standard deviation (over the seeds: ddof 0), smallest and largest of a result over several seeds."""
+    a = np.asarray(values, dtype=np.float64)
+    return {"mean": float(a.mean()), "std": float(a.std()), "min": float(a.min()), "max": float(a.max())}
