@@ -211,7 +211,7 @@ def test_minibatch_size_mini_batches_win_on_the_same_time_budget(load, tmp_path)
     assert_pngs(tmp_path, {"cost_vs_time.png", "throughput.png"})
     batch, sgd, mini = r["batch (m)"], r["stochastic (1)"], r["mini-batch (64)"]
     for run in r["runs"].values():
-        assert r["budget"] <= run[0]["seconds"] < r["budget"] + 0.5  # the same budget (a loaded machine may overrun a step)
+        assert r["budget"] <= run[0]["seconds"] < r["budget"] + 0.5  # the same budget (a busy machine overruns a step)
     # stochastic gradient descent loses vectorization: far fewer examples per second, though it takes more steps
     assert sgd["examples_per_second"]["mean"] < 0.1 * mini["examples_per_second"]["mean"]
     assert mini["examples_per_second"]["mean"] < batch["examples_per_second"]["mean"]
