@@ -1,12 +1,14 @@
-"""viz: graphviz pictures of computation graphs, and training plots.
+"""viz: graphviz pictures of computation graphs, interactive pages of them, and training plots.
 
 `draw_graph(loss)` returns a `graphviz.Digraph` (shown inline in Jupyter);
 `render(graph, "graph.svg")` writes it. Values and gradients together, micrograd
-style:
+style, after a plain backward:
 
-    viz.retain_grads(loss)              # keep the gradients of intermediate tensors too
-    loss.backward(retain_graph=True)    # keep the graph, so it can still be drawn
+    viz.retain_grads(loss)              # optional: keep intermediate values and gradients too
+    loss.backward()
     viz.render(viz.draw_graph(loss, model), "graph.svg")
+    viz.to_html(loss, "graph.html", params=model)        # pan, zoom, click a node, search, expand
+    viz.backprop_steps(loss, "steps.html", params=model)  # the backward walk, one node at a time
 
 The plots (learning curves, gradient norms per layer, learning-rate schedules,
 EWMA smoothing, decision boundaries) need matplotlib, imported only when a plot

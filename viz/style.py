@@ -64,6 +64,7 @@ LOOKS: dict[str, Look] = {
     "op": Look("ellipse", "#fff7bc", color="#b08800"),
     "module": Look("box3d", "#dadaeb", color="#54278f"),
     "fold": Look("folder", "#efedf5", color="#54278f"),
+    "repeat": Look("box3d", "#fde0dd", color="#ae017e"),
     "note": Look("plaintext", "#ffffff", style="solid", fontcolor="#54278f"),
 }
 
@@ -76,6 +77,7 @@ KIND_TITLES: dict[str, str] = {
     "op": "op",
     "module": "module (collapsed)",
     "fold": "folded nodes",
+    "repeat": "repeated blocks (×N)",
 }
 
 
