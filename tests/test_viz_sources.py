@@ -19,7 +19,8 @@ VIZ = Path(__file__).resolve().parents[1] / "viz"
 def _line_of(text: str) -> int:
     """The line of this file that holds `text` (so the test does not hard-code line numbers)."""
     lines = Path(__file__).read_text().splitlines()
-    (number,) = [k + 1 for k, line in enumerate(lines) if text in line and "_line_of" not in line and "assert" not in line]
+    (number,) = [k + 1 for k, line in enumerate(lines)
+                 if text in line and "_line_of" not in line and "assert" not in line]
     return number
 
 

@@ -20,6 +20,7 @@ __distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.im
 from viz.diagnose import diagnose, explain
 from viz.draw import draw_graph
 from viz.graph import GraphFreedError, retain_grads
+from viz.html import to_html
 from viz.plots import (
     ewma,
     grad_norms,
@@ -31,9 +32,11 @@ from viz.plots import (
     save_figure,
 )
 from viz.render import GraphvizNotFoundError, GraphvizRenderError, render
+from viz.steps import Step, backprop_steps
 
 __all__ = [
-    "draw_graph", "retain_grads", "render", "GraphFreedError", "GraphvizNotFoundError", "GraphvizRenderError",
+    "draw_graph", "retain_grads", "render", "to_html", "backprop_steps", "Step", "GraphFreedError",
+    "GraphvizNotFoundError", "GraphvizRenderError",
     "diagnose", "explain", "ewma", "grad_norms", "plot_learning_curves", "plot_grad_norms", "plot_lr_schedule",
     "plot_smoothed", "plot_decision_boundary", "save_figure",
 ]

@@ -69,8 +69,8 @@ class Scene:
     drawing: Drawing
     view: View
     labeler: Labeler
-    prefix: str = "n"  # node ids are prefix + unit number
-    clusters: dict[str, str] = field(default_factory=dict)  # cluster id -> module scope
+    ids: str | None = None  # for a page: SVG ids are ids + "u" + unit number, and ids + the cluster's name
+    clusters: dict[str, str] = field(default_factory=dict)  # cluster name -> module scope
 
 
 def draw_graph(root: Any, params: Any = None, *, show_values: Any = "auto", show_grads: bool = True,
@@ -117,7 +117,7 @@ def draw_graph(root: Any, params: Any = None, *, show_values: Any = "auto", show
     return picture_of(lines, options.rankdir, drawing)
 
 
-def make_scene(drawing: Drawing, collapse: bool | int | None = None, prefix: str = "n") -> Scene:
+def make_scene(drawing: Drawing, collapse: bool | int | None = None, ids: str | None = None) -> Scene:
     """The units, labels and problems of one forward picture (`collapse` overrides the drawing's own)."""
     o = drawing.options
     view = build_view(drawing.graph, o.collapse if collapse is None else collapse, o.max_nodes, o.fold,
@@ -125,7 +125,7 @@ def make_scene(drawing: Drawing, collapse: bool | int | None = None, prefix: str
     problems = Problems(drawing.graph, drawing.report)
     if problems.unmatched and not any(u.kind == NOTE for u in view.units):
         view.units.append(Unit(NOTE, [], None))
-    return Scene(drawing, view, Labeler(view, problems, o.show_values, o.show_grads, drawing.titles), prefix)
+    return Scene(drawing, view, Labeler(view, problems, o.show_values, o.show_grads, drawing.titles), ids)
 
 
 def scene_lines(scene: Scene) -> list[str]:
@@ -178,13 +178,13 @@ def node_attrs(unit: Unit, labeler: Labeler) -> dict[str, str]:
 
 def body_lines(scene: Scene, group_modules: bool) -> list[str]:
     """Node statements (nested in clusters per module when asked) followed by edge statements."""
-    view, labeler, prefix = scene.view, scene.labeler, scene.prefix
+    view, labeler, ids = scene.view, scene.labeler, scene.ids
     titles = scene.drawing.titles
     by_scope: dict[str | None, list[int]] = defaultdict(list)
     for u, unit in enumerate(view.units):
         by_scope[unit.scope if group_modules else None].append(u)
     children: dict[str | None, list[str]] = defaultdict(list)
-    scopes = sorted({prefix_ for s in by_scope if s is not None for prefix_ in _prefixes(s)})
+    scopes = sorted({prefix for s in by_scope if s is not None for prefix in _prefixes(s)})
     for s in scopes:
         children[_parent(s)].append(s)
     lines: list[str] = []
@@ -198,16 +198,16 @@ def body_lines(scene: Scene, group_modules: bool) -> list[str]:
             for u in by_scope.get(scope, ()):
                 unit = view.units[u]
                 attrs = node_attrs(unit, labeler)
-                if prefix != "n":
-                    attrs["id"] = f"{prefix}{u}"
+                if ids is not None:
+                    attrs["id"] = f"{ids}u{u}"
                 lines.append(dot.node(f"n{u}", labeler.rows(unit), attrs, indent=indent))
         elif action == "open":
             cluster_id = f"cluster_{len(scene.clusters)}"
             scene.clusters[cluster_id] = scope
             attrs = {"style": "rounded,dashed", "color": "#9e9ac8", "fontcolor": "#54278f", "labeljust": "l",
                      "class": "module-cluster"}
-            if prefix != "n":
-                attrs["id"] = f"{prefix}{cluster_id}"
+            if ids is not None:
+                attrs["id"] = f"{ids}{cluster_id}"
             lines.append(dot.cluster_open(cluster_id, cluster_title(scope, titles), attrs, indent=indent))
             stack.append(("close", scope, depth))
             for child in reversed(children[scope]):
