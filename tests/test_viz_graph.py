@@ -375,3 +375,27 @@ def test_graph_of_a_gradient_shares_the_forward_nodes():
     assert len(consumers) == 2 and consumers[0] == consumers[1]  # ...read twice by the backward's y * y
     assert dot.nodes[consumers[0]].rows[0] == "mul"
     assert {n.rows[0] for n in dot.with_class("output")} == {"o", "dx"}
+
+
+def test_what_retain_grads_keeps_goes_with_the_graph():
+    import gc
+    import weakref
+
+    import tinygrad_notes
+
+    x1, w1 = named(2.0, "x1"), named(-3.0, "w1")
+    a = x1 * w1
+    kept = weakref.ref(a.numpy().base)  # the array behind the intermediate a
+    o = (a + 1.0).tanh()
+    del a
+    viz.retain_grads(o)
+    o.backward()
+    gc.collect()
+    assert kept() is not None  # kept for pictures, though backward freed the graph
+    rows = sorted(r for n in parse(viz.draw_graph(o).source).with_class("intermediate") for r in n.rows)
+    grad = f"grad {1 - np.tanh(-5.0) ** 2:.4g}"  # d tanh(a + 1)/da = 1 - tanh(-5)^2, to both a and a + 1
+    assert rows == ["data -5", "data -6", grad, grad, "scalar float32", "scalar float32"]
+    del o
+    gc.collect()
+    assert kept() is None  # and freed with it: no cycle, no process-wide cache holds it
+    assert viz.GraphFreedError is tinygrad_notes.GraphFreedError  # the engine's error, re-exported

@@ -3,7 +3,7 @@
 Like PyTorch's grad mode, each is thread-local: `no_grad()` in one thread never
 stops another thread's graph, and a context manager restores exactly the value
 it found in its own thread. A new thread starts with the defaults (grad on, no
-scope, anomaly off, float32).
+scope, anomaly off, float32, no source lines).
 
 The modes are one record, `Modes`, never changed in place, held in a context variable
 (`contextvars`, which gives every thread, and every asyncio task, its own

@@ -44,8 +44,10 @@ def to_html(root_or_graph: Any, path: str | os.PathLike, params: Any = None, *, 
 
     `root_or_graph` is the tensor (or tensors) whose graph to draw, with `params`, `report` and
     draw_graph's options (`show_values`, `fold`, `max_nodes`, ...) as in `draw_graph`; or a picture
-    `draw_graph` returned, whose options are reused. Needs Graphviz's `dot` (each level of module
-    collapsing is laid out once, here). The page needs no server and no network.
+    `draw_graph` returned, whose options are reused (the page always draws the forward graph). Needs
+    Graphviz's `dot` (each level of module collapsing is laid out once, here). Drawn inside
+    `tinygrad_notes.record_sources()`, each node's panel shows the line of code that made it. The
+    page needs no server and no network.
     """
     if isinstance(root_or_graph, graphviz.Digraph):
         drawing = getattr(root_or_graph, "viz_drawing", None)
