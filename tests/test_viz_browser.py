@@ -182,3 +182,24 @@ def test_the_step_by_step_page_of_the_neuron(browser, tmp_path):
     page.screenshot(path=str(tmp_path / "steps.png"))
     assert problems == []
     assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+
+
+def test_a_parameters_panel_shows_its_gradient_check_row(browser, tmp_path):
+    import warnings
+
+    from tinygrad_notes import gradcheck_model
+
+    rng = np.random.default_rng(1)
+    model = nn.Sequential(nn.Linear(3, 4, generator=rng), nn.Tanh(), nn.Linear(4, 2, generator=rng))
+    X, y = rng.standard_normal((6, 3)).astype(np.float32), np.array([0, 1, 1, 0, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # float32 parameters are checked as float64 copies, and it says so
+        report = gradcheck_model(model, nn.functional.cross_entropy, X, y)
+    loss = nn.functional.cross_entropy(model(Tensor(X)), y)
+    page, problems, _ = open_page(browser, viz.to_html(loss, tmp_path / "checked.html", params=model, report=report))
+    page.locator("#level1 g.node.parameter", has_text="2.weight").first.click()
+    entry = next(e for e in report.entries if e.name == "2.weight")
+    panel = page.inner_text("#details")
+    assert f"passed: {entry.verdict} (rel err {entry.rel_error:.2e})" in panel
+    assert "entry\t2.weight" in panel
+    assert problems == []
