@@ -37,6 +37,17 @@ ensure_dot() {
   say "install it yourself with: apt-get install graphviz | brew install graphviz | conda install graphviz"
 }
 
+ensure_chromium() {
+  # The browser tests drive Debian's Chromium with Playwright (Playwright's own browser download is not used).
+  command -v chromium >/dev/null 2>&1 && return 0
+  say "Chromium is missing (the browser tests of viz's pages need it); installing it"
+  if command -v apt-get >/dev/null 2>&1 && as_root apt-get update -qq >/dev/null \
+      && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+    return 0
+  fi
+  say "could not install Chromium here: the browser tests will be skipped (apt-get install chromium)"
+}
+
 ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating $VENV"
@@ -64,6 +75,7 @@ case "$job" in
     ;;
   test)
     ensure_dot
+    ensure_chromium
     ensure_venv "test,demo,search,cluster"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

@@ -54,6 +54,7 @@ def test_demo_writes_valid_files(demo_report):
     assert saved["accuracy"] == report["accuracy"] and saved["epochs_run"] == len(saved["history"]["dev_cost"])
     svg = ET.parse(out / "graph.svg").getroot()
     assert svg.tag.endswith("svg") and "linear" in (out / "graph.svg").read_text()
+    assert "0: Linear(64→128)" in (out / "graph.html").read_text()  # the interactive page, titled clusters
     for name in ("learning_curves.png", "grad_norms.png"):
         blob = (out / name).read_bytes()
         assert blob[:8] == PNG and len(blob) > 5_000

@@ -1,5 +1,8 @@
 """Big graphs: collapsing past max_nodes (modules, then folding the spine, then cutting), deep chains walked
-without recursion, and the notes' deep networks whose vanishing and exploding gradients show in colour."""
+without recursion, and the notes' deep networks whose vanishing and exploding gradients show in colour.
+
+These pictures are drawn with fold=False: folding repeated blocks into one ×N box (test_viz_fold.py) would
+otherwise stand for the very chains whose layers these tests read one by one."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ def deep_tanh_net(layers, scale, width=6, seed=0):
 def test_vanishing_gradients_are_coloured_blue_towards_the_input():
     loss, params = deep_tanh_net(layers=12, scale=0.1)
     loss.backward(retain_graph=True)
-    dot = parse(viz.draw_graph(loss, params).source)
+    dot = parse(viz.draw_graph(loss, params, fold=False).source)
     norms = [float(np.linalg.norm(params[f"W{k}"].grad.numpy())) for k in range(12)]
     assert all(a < b for a, b in zip(norms, norms[1:]))  # smaller and smaller towards the input
     colours = [dot.named(f"W{k}").cell_colour("grad norm") for k in range(12)]
@@ -54,7 +57,7 @@ def test_exploding_gradients_of_a_deep_linear_net_are_coloured_orange():
     loss = h.sum()
     viz.retain_grads(loss)
     loss.backward(retain_graph=True)
-    dot = parse(viz.draw_graph(loss, params, show_values=False).source)  # gradients as norms
+    dot = parse(viz.draw_graph(loss, params, show_values=False, fold=False).source)  # gradients as norms
     norm = float(np.linalg.norm(params["W0"].grad.numpy()))
     assert np.isclose(norm, 2 * 1.5**29, rtol=1e-9)  # dL/dW0 = x^T (1.5^29 ones(1, 2)): four entries 1.5^29
     assert style.grad_band(norm) == "exploding"
@@ -77,7 +80,7 @@ def test_retained_intermediate_gradients_fade_along_the_chain():
     loss, params = deep_tanh_net(layers=8, scale=0.1)
     viz.retain_grads(loss)
     loss.backward(retain_graph=True)
-    dot = parse(viz.draw_graph(loss, params).source)
+    dot = parse(viz.draw_graph(loss, params, fold=False).source)
     graded = [n for n in dot.with_class("intermediate") if n.cell_colour("grad")]
     assert len(graded) == 3 * 8 + 1  # every matmul, add and tanh output, and the square (mean is the output)
     assert len({n.cell_colour("grad") for n in graded}) > 5  # a gradient of colours, not one
@@ -86,7 +89,7 @@ def test_retained_intermediate_gradients_fade_along_the_chain():
 def test_a_long_chain_is_folded_to_fit_and_says_so():
     loss, params = deep_tanh_net(layers=400, scale=0.1)
     loss.backward(retain_graph=True)
-    dot = parse(viz.draw_graph(loss, params, max_nodes=60).source)
+    dot = parse(viz.draw_graph(loss, params, max_nodes=60, fold=False).source)
     nodes = dot.graph_nodes()
     assert 50 <= len(nodes) <= 60
     (fold,) = dot.with_class("fold")
@@ -116,14 +119,14 @@ def test_modules_collapse_first_when_over_the_budget():
             params[f"blocks.{k}.W"] = W
             h = (h @ W).tanh() + h  # a residual block: no single chain through it
     loss = h.sum()
-    dot = parse(viz.draw_graph(loss, params, max_nodes=40).source)
+    dot = parse(viz.draw_graph(loss, params, max_nodes=40, fold=False).source)
     modules = dot.with_class("module")
     assert sorted(n.rows[0] for n in modules) == sorted(f"blocks.{k}" for k in range(20))
     (note,) = dot.with_class("note")
     assert "20 module(s) collapsed to one node each (dotted names cut at depth 2)" in note.rows
     assert len(dot.graph_nodes()) <= 40
     # tighter: coarser names first, so all of `blocks` becomes one node
-    dot = parse(viz.draw_graph(loss, params, max_nodes=12).source)
+    dot = parse(viz.draw_graph(loss, params, max_nodes=12, fold=False).source)
     assert [n.rows[0] for n in dot.with_class("module")] == ["blocks"]
     assert "1 module(s) collapsed to one node each (dotted names cut at depth 1)" in dot.with_class("note")[0].rows
 
@@ -134,7 +137,7 @@ def test_a_chain_of_modules_is_folded_when_collapsing_is_not_enough():
     for k in range(30):
         with name_scope(f"block{k}"):
             h = (h @ Tensor(rng.standard_normal((3, 3)) * 0.5, requires_grad=True)).tanh() + h
-    dot = parse(viz.draw_graph(h.sum(), max_nodes=15).source)
+    dot = parse(viz.draw_graph(h.sum(), max_nodes=15, fold=False).source)
     assert len(dot.graph_nodes()) <= 15
     (fold,) = dot.with_class("fold")
     modules = next(r for r in fold.rows if r.startswith("modules: "))
@@ -150,7 +153,7 @@ def test_a_wide_graph_is_cut_nearest_the_output_first():
         w = Tensor(rng.standard_normal(2), requires_grad=True)
         terms.append((w * float(k)).sum())
     loss = stack(terms).sum()
-    dot = parse(viz.draw_graph(loss, max_nodes=30).source)
+    dot = parse(viz.draw_graph(loss, max_nodes=30, fold=False).source)
     nodes = dot.graph_nodes()
     assert len(nodes) == 30
     (note,) = dot.with_class("note")
@@ -169,7 +172,7 @@ def test_a_chain_100000_ops_deep_is_drawn_without_recursion():
     h = x
     for _ in range(100_000):
         h = -h
-    dot = parse(viz.draw_graph(h).source)
+    dot = parse(viz.draw_graph(h, fold=False).source)
     assert len(dot.graph_nodes()) <= 200
     (fold,) = dot.with_class("fold")
     assert fold.rows[1].startswith("ops: neg x")
@@ -178,6 +181,6 @@ def test_a_chain_100000_ops_deep_is_drawn_without_recursion():
 
 def test_everything_drawn_when_max_nodes_is_none():
     loss, params = deep_tanh_net(layers=60, scale=0.5)
-    dot = parse(viz.draw_graph(loss, params, max_nodes=None).source)
+    dot = parse(viz.draw_graph(loss, params, max_nodes=None, fold=False).source)
     assert len(dot.graph_nodes()) == 60 * 8 + 1 + 4
     assert not dot.with_class("note") and not dot.with_class("fold")

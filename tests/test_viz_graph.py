@@ -209,14 +209,54 @@ def test_op_attributes_are_shown():
     assert ["0.2"] in constants  # leaky_relu's slope, as the constant of its mul
 
 
-def test_drawing_a_freed_graph_says_what_to_do():
+def test_drawing_after_a_plain_backward_shows_leaves_output_and_every_shape():
+    o, params, (x1, x2) = neuron()
+    o.backward()  # no retain_graph: the saved arrays are freed, the structure stays
+    dot = parse(viz.draw_graph(o, params).source)
+    assert len(dot.graph_nodes()) == 15 and len(dot.graph_edges()) == 14
+    assert sorted(n.rows[0] for n in dot.with_class("op")) == ["add", "add", "mul", "mul", "tanh"]
+    for name, (value, grad) in {"x1": ("2", "-1.5"), "w1": ("-3", "1"), "x2": ("0", "0.5"), "w2": ("1", "0"),
+                                "b": ("6.881", "0.5")}.items():
+        assert f"data {value}" in dot.named(name).rows, (name, dot.named(name).rows)
+        assert f"grad {grad}" in dot.named(name).rows, (name, dot.named(name).rows)
+    assert "data 0.7071" in dot.named("o").rows
+    for node in dot.with_class("intermediate"):  # freed: the shape only
+        assert node.rows == ["scalar float32"]
+
+
+def test_retain_grads_without_retain_graph_keeps_intermediate_values_and_gradients():
     o, params, _ = neuron()
+    assert viz.retain_grads(o) == 5
     o.backward()
-    with pytest.raises(viz.GraphFreedError, match=r"retain_graph=True"):
-        viz.draw_graph(o, params)
-    o, params, _ = neuron()
-    o.backward(retain_graph=True)
-    assert len(parse(viz.draw_graph(o, params).source).graph_nodes()) == 15
+    assert o.grad_fn.inputs is None  # the graph itself was freed
+    dot = parse(viz.draw_graph(o, params).source)
+    intermediates = dot.with_class("intermediate")
+    assert sorted(r for n in intermediates for r in n.rows if r.startswith("data")) == \
+        ["data -6", "data -6", "data 0", "data 0.8814"]
+    assert all("grad 0.5" in n.rows for n in intermediates)
+    assert "grad 1" in dot.named("o").rows
+    with pytest.raises(viz.GraphFreedError, match=r"before loss.backward\(\)"):
+        viz.retain_grads(o)  # too late: the values are gone
+
+
+def test_intermediate_shapes_after_backward_and_their_arrays_stay_freed():
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(0)
+    X = named(rng.standard_normal((6, 3)).astype(np.float32), "X", requires_grad=False)
+    W = named(rng.standard_normal((3, 4)).astype(np.float32), "W")
+    h = X @ W
+    ref = weakref.ref(h.numpy().base if h.numpy().base is not None else h.numpy())
+    loss = h.relu().sum()
+    del h
+    loss.backward()
+    dot = parse(viz.draw_graph(loss).source)
+    gc.collect()
+    assert ref() is None  # drawing did not bring the freed array back
+    shapes = sorted(n.rows[0] for n in dot.with_class("intermediate"))
+    assert shapes == ["(6, 4) float32", "(6, 4) float32"]  # matmul's and relu's outputs, inferred
+    assert "grad norm" in " ".join(dot.named("W").rows)
 
 
 def test_escaping_of_hostile_names_in_the_dot_text():
@@ -335,3 +375,27 @@ def test_graph_of_a_gradient_shares_the_forward_nodes():
     assert len(consumers) == 2 and consumers[0] == consumers[1]  # ...read twice by the backward's y * y
     assert dot.nodes[consumers[0]].rows[0] == "mul"
     assert {n.rows[0] for n in dot.with_class("output")} == {"o", "dx"}
+
+
+def test_what_retain_grads_keeps_goes_with_the_graph():
+    import gc
+    import weakref
+
+    import tinygrad_notes
+
+    x1, w1 = named(2.0, "x1"), named(-3.0, "w1")
+    a = x1 * w1
+    kept = weakref.ref(a.numpy().base)  # the array behind the intermediate a
+    o = (a + 1.0).tanh()
+    del a
+    viz.retain_grads(o)
+    o.backward()
+    gc.collect()
+    assert kept() is not None  # kept for pictures, though backward freed the graph
+    rows = sorted(r for n in parse(viz.draw_graph(o).source).with_class("intermediate") for r in n.rows)
+    grad = f"grad {1 - np.tanh(-5.0) ** 2:.4g}"  # d tanh(a + 1)/da = 1 - tanh(-5)^2, to both a and a + 1
+    assert rows == ["data -5", "data -6", grad, grad, "scalar float32", "scalar float32"]
+    del o
+    gc.collect()
+    assert kept() is None  # and freed with it: no cycle, no process-wide cache holds it
+    assert viz.GraphFreedError is tinygrad_notes.GraphFreedError  # the engine's error, re-exported

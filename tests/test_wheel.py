@@ -60,7 +60,7 @@ def test_the_wheel_ships_every_module_of_the_four_packages(wheel: Path) -> None:
     shipped = set(zipfile.ZipFile(wheel).namelist())
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*"):
-            if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
+            if path.suffix in (".py", ".typed", ".js", ".css") and "__pycache__" not in path.parts:
                 assert path.relative_to(ROOT).as_posix() in shipped, f"{path.relative_to(ROOT)} is not in {wheel.name}"
     metadata = next(name for name in shipped if name.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
@@ -101,7 +101,7 @@ def test_the_installed_demo_runs_and_writes_its_files(installed: tuple[Path, Pat
     report = json.loads((out / "report.json").read_text())
     assert report["epochs_run"] == 3
     assert report["accuracy"]["test"] > 0.8  # three epochs already learn most digits
-    for name in ("graph.svg", "learning_curves.png", "grad_norms.png", "checkpoint.npz"):
+    for name in ("graph.svg", "graph.html", "learning_curves.png", "grad_norms.png", "checkpoint.npz"):
         assert (out / name).stat().st_size > 1000, name
 
 

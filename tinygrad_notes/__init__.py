@@ -13,7 +13,7 @@ from tinygrad_notes.autograd import grad
 from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
 from tinygrad_notes.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from tinygrad_notes.errors import ShapeError
-from tinygrad_notes.function import Function, op_name
+from tinygrad_notes.function import Function, op_name, source_of
 from tinygrad_notes.gradcheck import (
     GradcheckError,
     GradcheckReport,
@@ -25,13 +25,21 @@ from tinygrad_notes.gradcheck import (
     relative_error,
 )
 from tinygrad_notes.graph import GraphFreedError, inputs_of, topological_order, walk
-from tinygrad_notes.mode import default_dtype, detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
+from tinygrad_notes.mode import (
+    default_dtype,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    name_scope,
+    no_grad,
+    record_sources,
+)
 from tinygrad_notes.primitives import Primitive
 
 __all__ = [
     "Tensor", "Function", "Primitive", "op_name", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "name_scope", "set_default_dtype", "get_default_dtype", "default_dtype", "ShapeError",
-    "GraphFreedError", "walk", "topological_order", "inputs_of",
+    "GraphFreedError", "walk", "topological_order", "inputs_of", "record_sources", "source_of",
     "concatenate", "stack", "where", "maximum", "minimum",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
     "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",

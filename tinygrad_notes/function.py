@@ -11,6 +11,9 @@ itself is the node (`ctx`), as in `torch.autograd.Function`.
 from __future__ import annotations
 
 import itertools
+import linecache
+import os
+import sys
 import traceback
 import weakref
 from collections.abc import Mapping
@@ -167,10 +170,20 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if cls.saves_output:
         ctx.out_data = out
         ctx.out_box = version_box(t)
-    if modes.anomaly:
-        ctx.extra = {"stack": user_stack()}
-        _check_finite(cls, out, "forward", ctx)
+    if modes.watch:  # an opt-in mode is on (anomaly, source lines): one test of one flag when none is
+        _watch(cls, out, ctx, modes)
     return t
+
+
+def _watch(cls: type, out: Any, ctx: Function, modes: mode.Modes) -> None:
+    """The opt-in modes' work for a recorded op: note the user's line that created it, check for NaN/Inf."""
+    if modes.record_sources:
+        ctx.extra = {"source": user_frame()}
+    if modes.anomaly:
+        if ctx.extra is None:
+            ctx.extra = {}
+        ctx.extra["stack"] = user_stack()
+        _check_finite(cls, out, "forward", ctx)
 
 
 def op_name(node_or_cls: Any) -> str:
@@ -203,12 +216,47 @@ def _alive(ref: weakref.ref) -> bool:
     return node is not None and node.inputs is not None
 
 
+# The library's own code: frames from here are not "user code" (the app, the top floor, is a user of it).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = tuple(os.path.join(_ROOT, package) + os.sep for package in ("tinygrad_notes", "nn", "optim", "viz"))
+_APP = os.path.join(_ROOT, "tinygrad_notes", "app") + os.sep
+
+
+def is_library_file(filename: str) -> bool:
+    """True for a file of this library (engine, nn, optim, viz), whose frames error messages skip."""
+    return filename.startswith(_LIBRARY) and not filename.startswith(_APP)
+
+
 def user_stack() -> list[str]:
     """The caller's stack without this library's frames: where an op was created, for error messages."""
     frames = traceback.extract_stack()[:-1]
-    keep = [f for f in frames if "/tinygrad_notes/" not in f.filename.replace("\\", "/")
-            and "/nn/" not in f.filename.replace("\\", "/")]
+    keep = [f for f in frames if not is_library_file(f.filename)]
     return traceback.format_list(keep[-4:])
+
+
+def user_frame() -> tuple[str, int, str] | None:
+    """(file, line, function) of the innermost frame of user code: where the op being recorded was written.
+
+    Reads frames without formatting them (a traceback would read the source file every time).
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if not is_library_file(code.co_filename):
+            return code.co_filename, frame.f_lineno, code.co_name
+        frame = frame.f_back
+    return None
+
+
+def source_of(node: Function) -> str | None:
+    """Where the op was created, `file:line in function` and the line itself, if recorded (`record_sources`)."""
+    extra = node.extra
+    where = extra.get("source") if extra else None
+    if where is None:
+        return None
+    filename, lineno, function = where
+    text = linecache.getline(filename, lineno).strip()
+    return f"{filename}:{lineno} in {function}" + (f"\n    {text}" if text else "")
 
 
 def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> None:

@@ -1,9 +1,9 @@
-"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, the default dtype.
+"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, source lines, the dtype.
 
 Like PyTorch's grad mode, each is thread-local: `no_grad()` in one thread never
 stops another thread's graph, and a context manager restores exactly the value
 it found in its own thread. A new thread starts with the defaults (grad on, no
-scope, anomaly off, float32).
+scope, anomaly off, float32, no source lines).
 
 The modes are one record, `Modes`, never changed in place, held in a context variable
 (`contextvars`, which gives every thread, and every asyncio task, its own
@@ -37,21 +37,26 @@ class Modes:
     slot is the fastest attribute Python has.
     """
 
-    __slots__ = ("grad_enabled", "scope", "anomaly", "default_dtype")
+    FIELDS = ("grad_enabled", "scope", "anomaly", "default_dtype", "record_sources")
+    __slots__ = (*FIELDS, "watch")
 
     def __init__(self, grad_enabled: bool = True, scope: str | None = None, anomaly: bool = False,
-                 default_dtype: np.dtype = FLOAT32) -> None:
+                 default_dtype: np.dtype = FLOAT32, record_sources: bool = False) -> None:
         self.grad_enabled = grad_enabled
         self.scope = scope  # dotted name of the nn module that is running, if any
         self.anomaly = anomaly
         self.default_dtype = default_dtype
+        self.record_sources = record_sources  # each recorded op notes the user's line that created it
+        # Any opt-in work per recorded op (anomaly checks, source lines): run_op tests this one flag, so the
+        # modes that are off cost nothing.
+        self.watch = anomaly or record_sources
 
     def _replace(self, **changes: Any) -> Modes:
-        fields = {name: getattr(self, name) for name in Modes.__slots__}
+        fields = {name: getattr(self, name) for name in Modes.FIELDS}
         return Modes(**{**fields, **changes})
 
     def __repr__(self) -> str:
-        return "Modes(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in Modes.__slots__) + ")"
+        return "Modes(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in Modes.FIELDS) + ")"
 
 
 current: contextvars.ContextVar[Modes] = contextvars.ContextVar(
@@ -158,6 +163,19 @@ class detect_anomaly(_Set):  # noqa: N801 - used like a function, as a context m
 
     def changes(self) -> dict[str, Any]:
         return {"anomaly": True}
+
+
+class record_sources(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Note on every op this thread records the line of user code that created it (read with `source_of`).
+
+    For pictures (viz's HTML page shows the line of each node); off by default, when it costs nothing.
+    Affects only the thread that enters it.
+    """
+
+    __slots__ = ()
+
+    def changes(self) -> dict[str, Any]:
+        return {"record_sources": True}
 
 
 def _float_dtype(dtype: Any, who: str) -> np.dtype:

@@ -1,12 +1,14 @@
-"""viz: graphviz pictures of computation graphs, and training plots.
+"""viz: graphviz pictures of computation graphs, interactive pages of them, and training plots.
 
 `draw_graph(loss)` returns a `graphviz.Digraph` (shown inline in Jupyter);
 `render(graph, "graph.svg")` writes it. Values and gradients together, micrograd
-style:
+style, after a plain backward:
 
-    viz.retain_grads(loss)              # keep the gradients of intermediate tensors too
-    loss.backward(retain_graph=True)    # keep the graph, so it can still be drawn
+    viz.retain_grads(loss)              # optional: keep intermediate values and gradients too
+    loss.backward()
     viz.render(viz.draw_graph(loss, model), "graph.svg")
+    viz.to_html(loss, "graph.html", params=model)        # pan, zoom, click a node, search, expand
+    viz.backprop_steps(loss, "steps.html", params=model)  # the backward walk, one node at a time
 
 The plots (learning curves, gradient norms per layer, learning-rate schedules,
 EWMA smoothing, decision boundaries) need matplotlib, imported only when a plot
@@ -18,6 +20,7 @@ __distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.im
 from viz.diagnose import diagnose, explain
 from viz.draw import draw_graph
 from viz.graph import GraphFreedError, retain_grads
+from viz.html import to_html
 from viz.plots import (
     ewma,
     grad_norms,
@@ -29,9 +32,11 @@ from viz.plots import (
     save_figure,
 )
 from viz.render import GraphvizNotFoundError, GraphvizRenderError, render
+from viz.steps import Step, backprop_steps
 
 __all__ = [
-    "draw_graph", "retain_grads", "render", "GraphFreedError", "GraphvizNotFoundError", "GraphvizRenderError",
+    "draw_graph", "retain_grads", "render", "to_html", "backprop_steps", "Step", "GraphFreedError",
+    "GraphvizNotFoundError", "GraphvizRenderError",
     "diagnose", "explain", "ewma", "grad_norms", "plot_learning_curves", "plot_grad_norms", "plot_lr_schedule",
     "plot_smoothed", "plot_decision_boundary", "save_figure",
 ]

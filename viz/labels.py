@@ -13,14 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes import Tensor
-from tinygrad_notes.function import op_name
+from tinygrad_notes import op_name
 from viz import style
-from viz.graph import LEAF, OP, OUTPUT, PARAMETER, ComputationGraph
+from viz.graph import CONSTANT, LEAF, OP, OUTPUT, PARAMETER, ComputationGraph
 from viz.problems import Problems
-from viz.view import FOLD, MODULE, NOTE, Unit, View
+from viz.text import cut, fmt_array, fmt_attr, fmt_index, fmt_number, fmt_shape, fmt_shape_only
+from viz.view import FOLD, MODULE, NOTE, REPEAT, Unit, View
 
-MAX_TEXT = 60  # characters of one attribute or value row before it is cut with "..."
 MAX_LISTED = 6  # parameters listed in a module's node
 
 
@@ -50,56 +49,6 @@ def values_limit(show_values: Any) -> tuple[int, bool]:
                      f"got {show_values!r}")
 
 
-def fmt_number(x: Any) -> str:
-    """A number in at most 4 significant digits."""
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    return f"{float(x):.4g}"
-
-
-def fmt_array(a: np.ndarray) -> str:
-    """Values of a small array: `0.5` for one element, `[1, 2, 3]`, nested brackets for more dimensions."""
-    if a.ndim == 0:
-        return fmt_number(a.item())
-    if a.dtype.kind == "b":
-        return np.array2string(a, separator=", ")
-    return np.array2string(a, separator=", ", formatter={"all": fmt_number})
-
-
-def fmt_shape(shape: tuple[int, ...], dtype: Any) -> str:
-    return f"scalar {dtype}" if shape == () else f"{tuple(shape)} {dtype}"
-
-
-def cut(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def fmt_index(index: Any) -> str:
-    """A numpy index as it was written: `[:, 1:3]`, `[0, 2]`, `[bool array (3, 4)]`."""
-    items = index if isinstance(index, tuple) else (index,)
-    return "[" + ", ".join("None" if v is None else fmt_attr(v) for v in items) + "]"
-
-
-def fmt_attr(value: Any) -> str:
-    """An op attribute as short text: numbers, shapes, dtypes, slices, arrays."""
-    if isinstance(value, np.ndarray):
-        if value.size <= 6 and value.dtype.kind != "b":
-            return fmt_array(value)
-        return f"{value.dtype} array {value.shape}"
-    if isinstance(value, slice):
-        parts = ["" if v is None else str(v) for v in (value.start, value.stop, value.step)]
-        return ":".join(parts[:2]) + (f":{parts[2]}" if value.step is not None else "")
-    if value is Ellipsis:
-        return "..."
-    if isinstance(value, (float, np.floating)):
-        return fmt_number(value)
-    if isinstance(value, np.dtype):
-        return str(value)
-    return repr(value)
-
-
 def count_text(bad: tuple[int, int]) -> str:
     nan, inf = bad
     return " and ".join(p for p in (f"{nan} NaN" if nan else "", f"{inf} Inf" if inf else "") if p)
@@ -113,18 +62,24 @@ def counter_text(counts: Counter, limit: int = 4) -> str:
 class Labeler:
     """Rows and problem flags for the units of one view."""
 
-    def __init__(self, view: View, problems: Problems, show_values: Any = "auto", show_grads: bool = True) -> None:
+    def __init__(self, view: View, problems: Problems, show_values: Any = "auto", show_grads: bool = True,
+                 titles: dict[str, str] | None = None) -> None:
         self.view = view
         self.graph: ComputationGraph = view.graph
         self.problems = problems
         self.limit, self.summary = values_limit(show_values)
         self.show_grads = show_grads
+        self.titles = titles or {}  # module name -> "Linear(64→128)"
 
     def rows(self, unit: Unit) -> list[Row]:
         if unit.kind == NOTE:
             return self.note_rows()
         if unit.kind == MODULE:
-            return self.group_rows(unit, [Row(unit.title or "", bold=True), Row("module", italic=True, small=True)])
+            described = self.titles.get(unit.title or "")
+            return self.group_rows(unit, [Row(unit.title or "", bold=True),
+                                          Row(described or "module", italic=True, small=True)])
+        if unit.kind == REPEAT:
+            return self.repeat_rows(unit)
         if unit.kind == FOLD:
             n = len(unit.members)
             return self.group_rows(unit, [Row(f"... {n:,} nodes folded", bold=True)])
@@ -136,8 +91,8 @@ class Labeler:
     # ---- single nodes ---------------------------------------------------------------------------
     def op_rows(self, i: int) -> list[Row]:
         node = self.graph.nodes[i]
-        rows = [Row(op_name(node.obj), bold=True)]
-        for key, value in (node.obj.attrs or {}).items():
+        rows = [Row(op_name(node.fn), bold=True)]
+        for key, value in (node.fn.attrs or {}).items():
             if value is None or value is False:  # unset options (axis=None, keepdims=False) say nothing
                 continue
             text = fmt_index(value) if key == "index" else fmt_attr(value)
@@ -150,24 +105,23 @@ class Labeler:
 
     def tensor_rows(self, i: int) -> list[Row]:
         node = self.graph.nodes[i]
-        obj = node.obj
         rows: list[Row] = []
         name = node.name if node.name is not None else "output" if node.kind == OUTPUT else None
         if name is not None:
             rows.append(Row(cut(name, 80), bold=True))
-        if not isinstance(obj, Tensor):  # a number or array passed to an op
-            a = np.asarray(obj)
-            if a.size <= max(self.limit, 1) or a.ndim == 0:
-                rows.append(Row(cut(fmt_array(a), 200)))
-            else:
-                rows.append(Row(fmt_shape(a.shape, a.dtype), small=True))
+        if node.kind == CONSTANT and node.tensor is None:  # a number or array passed to an op
+            if node.value is not None:
+                a = np.asarray(node.value)
+                if a.size <= max(self.limit, 1) or a.ndim == 0:
+                    rows.append(Row(cut(fmt_array(a), 200)))
+                    return rows
+            rows.append(Row(fmt_shape(node.shape, node.dtype), small=True))
             return rows
-        data = obj._data
-        rows.append(Row(fmt_shape(data.shape, data.dtype), small=True))
-        rows.extend(self.value_rows("data", data, self.problems.bad_data.get(i)))
-        g = obj.grad
-        if self.show_grads and g is not None:
-            gd = np.asarray(g._data if isinstance(g, Tensor) else g)
+        rows.append(Row(fmt_shape(node.shape, node.dtype), small=True))
+        if node.value is not None:
+            rows.extend(self.value_rows("data", np.asarray(node.value), self.problems.bad_data.get(i)))
+        gd = node.grad
+        if self.show_grads and gd is not None:
             grad_norm = self.problems.grad_norm[i]
             colour = style.grad_color(grad_norm)
             if gd.size <= self.limit:
@@ -206,7 +160,7 @@ class Labeler:
     # ---- groups ---------------------------------------------------------------------------------
     def group_rows(self, unit: Unit, rows: list[Row]) -> list[Row]:
         nodes = self.graph.nodes
-        ops = Counter(op_name(nodes[i].obj) for i in unit.members if nodes[i].kind == OP)
+        ops = Counter(op_name(nodes[i].fn) for i in unit.members if nodes[i].kind == OP)
         if ops:
             rows.append(Row(cut(f"ops: {counter_text(ops)}"), small=True))
         if unit.modules:
@@ -225,13 +179,29 @@ class Labeler:
         rows.extend(self.group_problem_rows(unit))
         return rows
 
+    def repeat_rows(self, unit: Unit) -> list[Row]:
+        """A run of identical blocks: ×N, one block in words, which blocks, the shapes in and out."""
+        repeat = unit.repeat
+        rows = [Row(f"×{repeat.times}", bold=True), Row(cut(repeat.pattern))]
+        if repeat.blocks:
+            rows.append(Row(cut(f"blocks {repeat.blocks[0]} … {repeat.blocks[-1]}"), small=True))
+        shapes_in = ", ".join(fmt_shape_only(s) for s in repeat.shapes_in) or "-"
+        shapes_out = ", ".join(fmt_shape_only(s) for s in repeat.shapes_out) or "-"
+        rows.append(Row(cut(f"in {shapes_in} → out {shapes_out}"), small=True))
+        weights = [i for i in unit.members if self.graph.nodes[i].kind in (PARAMETER, LEAF)]
+        if weights:
+            size = sum(int(np.prod(self.graph.nodes[i].shape or ())) for i in weights)
+            rows.append(Row(f"{len(weights):,} parameters ({size:,} numbers)", small=True))
+        rows.extend(self.grad_range_rows(unit))
+        rows.extend(self.group_problem_rows(unit))
+        return rows
+
     def param_rows(self, i: int, module: str | None) -> list[Row]:
         node = self.graph.nodes[i]
-        t = node.obj
         name = node.name or "(unnamed)"
         if module and name.startswith(module + "."):
             name = name[len(module) + 1:]
-        rows = [Row(f"{name} {fmt_shape(t.shape, t.dtype)}", small=True)]
+        rows = [Row(f"{name} {fmt_shape(node.shape, node.dtype)}", small=True)]
         grad_norm = self.problems.grad_norm.get(i)
         if self.show_grads and grad_norm is not None:
             colour = style.grad_color(grad_norm)
@@ -244,7 +214,7 @@ class Labeler:
 
     def grad_range_rows(self, unit: Unit) -> list[Row]:
         """For a fold: the smallest and largest gradient norms of the tensors inside it, coloured."""
-        if unit.kind != FOLD or not self.show_grads:
+        if unit.kind not in (FOLD, REPEAT) or not self.show_grads:
             return []
         norms = [self.problems.grad_norm[i] for i in unit.members if i in self.problems.grad_norm]
         if not norms:
@@ -269,7 +239,7 @@ class Labeler:
         return rows
 
     def note_rows(self) -> list[Row]:
-        rows = [Row("collapsed to stay readable:", bold=True)] if self.view.notes else []
+        rows = [Row("drawn shorter to stay readable:", bold=True)] if self.view.notes else []
         rows.extend(Row(text) for text in self.view.notes)
         if self.problems.unmatched:
             rows.append(Row(cut("gradcheck entries not drawn: " + ", ".join(self.problems.unmatched), 120),

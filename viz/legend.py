@@ -5,7 +5,8 @@ from __future__ import annotations
 from viz import dot, style
 from viz.labels import Row
 
-KIND_ORDER = ("output", "parameter", "leaf", "constant", "intermediate", "op", "module", "fold")
+KIND_ORDER = ("output", "parameter", "leaf", "constant", "intermediate", "op", "module", "fold", "repeat", "vjp",
+              "saved")
 
 
 def legend_lines(kinds: set[str], grads: bool, problems: bool, checked: bool) -> list[str]:

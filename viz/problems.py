@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes import Tensor
-from viz.graph import OP, ComputationGraph
+from viz.graph import CONSTANT, OP, ComputationGraph
 
 
 def nonfinite(arr: Any) -> tuple[int, int]:
@@ -62,18 +61,17 @@ class Problems:
     def _scan(self) -> None:
         nodes = self.graph.nodes
         for i, node in enumerate(nodes):
-            obj = node.obj
-            if isinstance(obj, Tensor):
-                bad = nonfinite(obj._data)
+            if node.kind == OP or node.kind == CONSTANT and node.tensor is None:
+                continue  # a constant passed as a number is judged by the op that reads it (_find_origins)
+            if node.value is not None:
+                bad = nonfinite(node.value)
                 if bad != (0, 0):
                     self.bad_data[i] = bad
-                g = obj.grad
-                if g is not None:
-                    gd = g._data if isinstance(g, Tensor) else g
-                    self.grad_norm[i] = norm(gd)
-                    bad = nonfinite(gd)
-                    if bad != (0, 0):
-                        self.bad_grad[i] = bad
+            if node.grad is not None:
+                self.grad_norm[i] = norm(node.grad)
+                bad = nonfinite(node.grad)
+                if bad != (0, 0):
+                    self.bad_grad[i] = bad
         if self.bad_data:
             self._find_origins()
 
@@ -82,7 +80,7 @@ class Problems:
         nodes = self.graph.nodes
 
         def bad(i: int) -> bool:
-            return i in self.bad_data or (not isinstance(nodes[i].obj, Tensor) and nonfinite(nodes[i].obj) != (0, 0))
+            return i in self.bad_data or (nodes[i].value is not None and nonfinite(nodes[i].value) != (0, 0))
 
         inputs: dict[int, list[int]] = {}
         output: dict[int, int] = {}

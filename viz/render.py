@@ -82,24 +82,32 @@ def render(graph: Any, path: str | os.PathLike, format: str | None = None, *, ti
     source = dot_source(graph)
     dot_path = path.with_suffix(".dot")
     write_atomic(dot_path, source.encode("utf-8"))
+    write_atomic(path, run_dot(source, fmt, timeout=timeout, what=repr(str(path)), saved=str(dot_path)))
+    return path
+
+
+def run_dot(source: str, fmt: str = "svg", *, timeout: float | None = 300, what: str = "the graph",
+            saved: str | None = None, who: str = "render") -> bytes:
+    """Lay `source` out with Graphviz's `dot` and return the `fmt` output (raises a clear error without dot)."""
+    where = f" (the DOT source is in {saved!r})" if saved else ""
     program = find_dot()
     if program is None:
+        later = (f"The DOT source was saved to {saved!r}: render it later with `dot -T{fmt} {saved}`, "
+                 "or paste it into an online Graphviz viewer.\n") if saved else ""
         raise GraphvizNotFoundError(
-            f"render: Graphviz's `dot` program was not found on PATH, so {str(path)!r} could not be drawn. "
-            f"The DOT source was saved to {str(dot_path)!r}: render it later with "
-            f"`dot -T{fmt} {dot_path} -o {path}`, or paste it into an online Graphviz viewer.\n" + INSTALL_HINT
+            f"{who}: Graphviz's `dot` program was not found on PATH, so {what} could not be drawn. {later}"
+            + INSTALL_HINT
         )
     try:
         done = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise GraphvizRenderError(
-            f"render: `dot` took more than {timeout} s to lay out {str(path)!r} (the DOT source is in "
-            f"{str(dot_path)!r}); draw a smaller picture with draw_graph(..., max_nodes=200) or collapse=True"
+            f"{who}: `dot` took more than {timeout} s to lay out {what}{where}; draw a smaller picture with "
+            "draw_graph(..., max_nodes=200) or collapse=True"
         ) from None
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise GraphvizRenderError(f"render: `dot -T{fmt}` failed (exit code {done.returncode}) on the source "
-                                  f"saved in {str(dot_path)!r}: {message}")
-    write_atomic(path, done.stdout)
-    return path
+        raise GraphvizRenderError(f"{who}: `dot -T{fmt}` failed (exit code {done.returncode}) on the source"
+                                  f"{' saved in ' + repr(saved) if saved else ''}: {message}")
+    return done.stdout

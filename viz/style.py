@@ -64,6 +64,9 @@ LOOKS: dict[str, Look] = {
     "op": Look("ellipse", "#fff7bc", color="#b08800"),
     "module": Look("box3d", "#dadaeb", color="#54278f"),
     "fold": Look("folder", "#efedf5", color="#54278f"),
+    "repeat": Look("box3d", "#fde0dd", color="#ae017e"),
+    "vjp": Look("box", "#fff7bc", style="rounded,filled", color="#b08800"),
+    "saved": Look("box", "#ffffff", style="dotted", color="#636363", fontcolor="#525252"),
     "note": Look("plaintext", "#ffffff", style="solid", fontcolor="#54278f"),
 }
 
@@ -76,6 +79,9 @@ KIND_TITLES: dict[str, str] = {
     "op": "op",
     "module": "module (collapsed)",
     "fold": "folded nodes",
+    "repeat": "repeated blocks (×N)",
+    "vjp": "backward rule of an op (its VJP)",
+    "saved": "saved for backward",
 }
 
 

@@ -1,7 +1,9 @@
 """What a picture shows: the graph's nodes grouped into visible units, collapsed until they fit `max_nodes`.
 
+First, unless `fold=False`, each run of repeated blocks (repeats.py: identical
+sibling modules, a repeated op pattern in a chain) becomes one `×N` unit.
 Graphviz's layout time explodes with size (minutes for 5,000 nodes), so a big
-graph is collapsed rather than drawn whole, in this order, each step only if the
+graph is then collapsed rather than drawn whole, in this order, each step only if the
 previous one did not fit:
 
 1. modules: every node recorded under a `name_scope` becomes part of one node per
@@ -22,8 +24,9 @@ from __future__ import annotations
 from collections import Counter
 
 from viz.graph import CONSTANT, INTERMEDIATE, LEAF, OP, OUTPUT, PARAMETER, ComputationGraph, common_scope
+from viz.repeats import Repeat, find_repeats
 
-MODULE, FOLD, NOTE = "module", "fold", "note"
+MODULE, FOLD, NOTE, REPEAT = "module", "fold", "note", "repeat"
 MAX_FOLD_PASSES = 8
 MIN_FOLD = 10  # a fold replaces at least this many units (or a quarter of the excess, if more)
 
@@ -31,18 +34,20 @@ MIN_FOLD = 10  # a fold replaces at least this many units (or a quarter of the e
 class Unit:
     """One visible node: a single graph node, a collapsed module, a folded stretch, or the note."""
 
-    __slots__ = ("kind", "members", "scope", "title", "modules")
+    __slots__ = ("kind", "members", "scope", "title", "modules", "repeat")
 
-    def __init__(self, kind: str, members: list[int], scope: str | None, title: str | None = None) -> None:
-        self.kind = kind  # a graph node kind for a single node, else MODULE / FOLD / NOTE
+    def __init__(self, kind: str, members: list[int], scope: str | None, title: str | None = None,
+                 repeat: Repeat | None = None) -> None:
+        self.kind = kind  # a graph node kind for a single node, else MODULE / FOLD / NOTE / REPEAT
         self.members = members  # graph node indices drawn by this unit
         self.scope = scope  # the cluster it is drawn in
         self.title = title  # a module's dotted name
         self.modules: list[str] = []  # names of collapsed modules a fold swallowed
+        self.repeat = repeat  # what a REPEAT unit folded
 
     @property
     def single(self) -> bool:
-        return self.kind not in (MODULE, FOLD, NOTE)
+        return self.kind not in (MODULE, FOLD, NOTE, REPEAT)
 
 
 class View:
@@ -72,8 +77,10 @@ class View:
         return out
 
 
-def build_view(graph: ComputationGraph, collapse: bool | int = False, max_nodes: int | None = 200) -> View:
-    """Group the graph's nodes into units: modules collapsed as asked, then as needed to fit `max_nodes`."""
+def build_view(graph: ComputationGraph, collapse: bool | int = False, max_nodes: int | None = 200,
+               fold: bool = True, titles: dict[str, str] | None = None) -> View:
+    """Group the graph's nodes into units: repeated blocks folded (unless fold=False), modules collapsed as
+    asked, then as needed to fit `max_nodes`. `titles` names modules for the repeats' labels."""
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 5):
         raise ValueError(f"draw_graph: max_nodes must be an int of at least 5, or None to draw everything; "
                          f"got {max_nodes!r}")
@@ -82,12 +89,13 @@ def build_view(graph: ComputationGraph, collapse: bool | int = False, max_nodes:
                          f"got {collapse!r}")
     notes: list[str] = []
     depth = None if collapse is False else (0 if collapse is True else collapse)
-    units, unit_of = module_units(graph, depth)
+    repeats = find_repeats(graph, titles) if fold else []
+    units, unit_of = module_units(graph, depth, repeats)
     total = len(graph.nodes)
     budget = None if max_nodes is None else max_nodes - 1  # one place kept for the note
     if budget is not None and len(units) > max_nodes:
         if depth is None and any(n.scope is not None for n in graph.nodes):
-            units, unit_of, depth = _collapse_to_fit(graph, budget)
+            units, unit_of, depth = _collapse_to_fit(graph, budget, repeats)
             n_modules = sum(1 for u in units if u.kind == MODULE)
             notes.append(f"{n_modules} module(s) collapsed to one node each (dotted names cut at depth {depth})")
         for _ in range(MAX_FOLD_PASSES):
@@ -109,6 +117,7 @@ def build_view(graph: ComputationGraph, collapse: bool | int = False, max_nodes:
         if notes:
             notes.append(f"max_nodes={max_nodes} of {total:,}: pass max_nodes=None to draw them all "
                          "(Graphviz needs minutes to lay out thousands of nodes)")
+    notes[:0] = [unit.repeat.note for unit in units if unit.repeat is not None]
     if notes and not any(u.kind == NOTE for u in units):
         units.append(Unit(NOTE, [], None))
     return View(graph, units, unit_of, notes)
@@ -134,13 +143,28 @@ def _parent(scope: str) -> str | None:
     return head if dot else None
 
 
-def module_units(graph: ComputationGraph, depth: int | None) -> tuple[list[Unit], list[int]]:
+def module_units(graph: ComputationGraph, depth: int | None,
+                 repeats: list[Repeat] = ()) -> tuple[list[Unit], list[int]]:
     """One unit per graph node, except that with `depth` (0: the full dotted name) every node recorded
-    inside a module becomes part of that module's single unit."""
+    inside a module becomes part of that module's single unit, and each run of `repeats` is one unit
+    (unless it lies inside a collapsed module, which then holds it)."""
     units: list[Unit] = []
     unit_of = [0] * len(graph.nodes)
     groups: dict[str, int] = {}
+    in_repeat: dict[int, int] = {}
+    for repeat in repeats:
+        if depth is not None and depth > 0 and repeat.scope is not None and repeat.scope.count(".") + 1 >= depth:
+            continue  # the collapsed module that holds the run draws it
+        u = len(units)
+        units.append(Unit(REPEAT, [], repeat.scope, repeat=repeat))
+        for i in repeat.members:
+            in_repeat[i] = u
     for i, node in enumerate(graph.nodes):
+        u = in_repeat.get(i)
+        if u is not None:
+            units[u].members.append(i)
+            unit_of[i] = u
+            continue
         scope = node.scope
         if depth is not None and scope is not None and node.kind != OUTPUT and _absorbable(graph, i):
             name = _cut_scope(scope, depth)
@@ -156,11 +180,12 @@ def module_units(graph: ComputationGraph, depth: int | None) -> tuple[list[Unit]
     return units, unit_of
 
 
-def _collapse_to_fit(graph: ComputationGraph, budget: int) -> tuple[list[Unit], list[int], int]:
+def _collapse_to_fit(graph: ComputationGraph, budget: int,
+                     repeats: list[Repeat] = ()) -> tuple[list[Unit], list[int], int]:
     """The finest module collapse that fits the budget (or the coarsest there is): units and the depth used."""
     depths = [s.count(".") + 1 for s in {n.scope for n in graph.nodes if n.scope is not None}]
     for depth in range(max(depths), 0, -1):
-        units, unit_of = module_units(graph, depth)
+        units, unit_of = module_units(graph, depth, repeats)
         if len(units) <= budget:
             break
     return units, unit_of, depth
@@ -372,6 +397,6 @@ def cut(units: list[Unit], unit_of: list[int], graph: ComputationGraph,
 
 def op_counts(graph: ComputationGraph, members: list[int]) -> Counter:
     """How many of each op a group holds ("matmul": 3, ...)."""
-    from tinygrad_notes.function import op_name
+    from tinygrad_notes import op_name
 
-    return Counter(op_name(graph.nodes[i].obj) for i in members if graph.nodes[i].kind == OP)
+    return Counter(op_name(graph.nodes[i].fn) for i in members if graph.nodes[i].kind == OP)

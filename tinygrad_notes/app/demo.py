@@ -238,11 +238,17 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def write_outputs(out: Path, model: Any, data: Digits, history: dict, norms: list, opt: Any, nn: Any,
                   viz: Any) -> dict[str, str]:
-    """The computation graph (SVG), the curves and gradient norms (PNG), and the checkpoint."""
+    """The computation graph (SVG, and an interactive HTML page), the curves and gradient norms (PNG), and the
+    checkpoint."""
+    from tinygrad_notes import record_sources
+
     files: dict[str, str] = {}
-    loss = cost(model(Tensor(data.Xtr[:8])), data.ytr[:8])  # a small batch: the picture is about structure
+    with record_sources():  # the page shows the line of code behind each node
+        loss = cost(model(Tensor(data.Xtr[:8])), data.ytr[:8])  # a small batch: the picture is about structure
+    loss.backward()  # drawn after a plain backward: the parameters' gradients on this batch are shown
     try:
         files["graph"] = str(viz.render(viz.draw_graph(loss, model), out / "graph.svg"))
+        files["graph_page"] = str(viz.to_html(loss, out / "graph.html", params=model))
     except viz.GraphvizNotFoundError as err:  # the DOT source is still written beside it
         say(str(err))
         files["graph_source"] = str(out / "graph.dot")

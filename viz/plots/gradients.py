@@ -24,7 +24,7 @@ def grad_norms(params: Any) -> dict[str, float]:
     out = {}
     for name, tensor in parameter_names(params, "grad_norms").values():
         g = tensor.grad
-        out[name] = float("nan") if g is None else norm(g._data if isinstance(g, Tensor) else g)
+        out[name] = float("nan") if g is None else norm(g.numpy() if isinstance(g, Tensor) else g)
     return out
 
 
