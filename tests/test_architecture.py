@@ -127,7 +127,7 @@ def test_nothing_below_the_app_imports_the_app() -> None:
 
 
 # ---- public seams -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("package", ["nn", "optim"])
+@pytest.mark.parametrize("package", ["nn", "optim", "viz"])
 def test_packages_above_the_engine_use_only_its_public_names(package: str) -> None:
     uses = []
     for path in _modules(package):
