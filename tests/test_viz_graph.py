@@ -257,6 +257,7 @@ def test_intermediate_shapes_after_backward_and_their_arrays_stay_freed():
     shapes = sorted(n.rows[0] for n in dot.with_class("intermediate"))
     assert shapes == ["(6, 4) float32", "(6, 4) float32"]  # matmul's and relu's outputs, inferred
     assert "grad norm" in " ".join(dot.named("W").rows)
+    assert dot.named("X").rows == ["X", "(6, 3) float32"]  # the data keeps its name after backward, its shape only
 
 
 def test_escaping_of_hostile_names_in_the_dot_text():

@@ -45,12 +45,13 @@ def freed_error(node: Function, who: str, what: str = "go through it again") -> 
 
 
 class Constant(NamedTuple):
-    """What a freed node remembers of an input that needed no gradient: its kind, shape and dtype (a number
+    """What a freed node remembers of an input that needed no gradient: its shape, dtype and name (a number
     is kept as it is, an array only by shape, so a freed graph holds no large arrays)."""
 
     shape: tuple[int, ...]
     dtype: Any
     value: Any = None  # the number itself for a Python or numpy scalar, else None
+    name: str | None = None  # a Tensor's `.name` (the data `X` of a picture), when it had one
 
 
 class Input(NamedTuple):
@@ -79,7 +80,7 @@ def freeze(inputs: tuple) -> tuple:
                 edges.append(inp)
             else:
                 d = inp._data
-                edges.append(Constant(d.shape, d.dtype, d.item() if d.ndim == 0 else None))
+                edges.append(Constant(d.shape, d.dtype, d.item() if d.ndim == 0 else None, inp.name))
         elif isinstance(inp, np.ndarray):
             edges.append(Constant(inp.shape, inp.dtype, inp.item() if inp.ndim == 0 else None))
         else:

@@ -161,11 +161,11 @@ def describe(roots: list[Tensor], names: dict[int, tuple[str, Tensor]] | None = 
             elif inp.tensor is not None:
                 src = add_leaf(inp.tensor)
             else:  # a number or array passed straight to the op, or what a freed node kept of one
-                value = inp.value
+                value, name = inp.value, None
                 if isinstance(value, Constant):
-                    value = value.value
+                    value, name = value.value, value.name
                 src = len(nodes)
-                nodes.append(GNode(CONSTANT, None, fn.scope, shape=inp.shape, dtype=inp.dtype, value=value))
+                nodes.append(GNode(CONSTANT, name, fn.scope, shape=inp.shape, dtype=inp.dtype, value=value))
             edges.append((src, op, pos))
     _place_leaves(graph)
     return graph
