@@ -181,7 +181,7 @@ class Pow(Primitive):
     def forward(ctx, x, y):
         return x ** y
 
-    def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x (values at x <= 0: _pow_exponent_slope)
+    def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x (NaN if x < 0; at 0: 0 if y >= 0, else -inf)
         x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         gx = gy = None

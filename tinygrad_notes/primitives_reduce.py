@@ -31,7 +31,9 @@ class Min(Max):
         if keepdims:
             return ctx.top
         return ctx.top.reshape(()) if ctx.axes is None else np.squeeze(ctx.top, axis=ctx.axes)
-    # backward: Max's (1 to the minimum; k tied minima get 1/k each)
+
+    def backward(ctx, g):  # 1 to the minimum; k tied minima get 1/k each (Max's rule: ctx.top is the minimum)
+        return Max.backward(ctx, g)
 
 
 class CumSum(Primitive):
