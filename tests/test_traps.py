@@ -1,4 +1,5 @@
-"""The silent traps issue 18 found: Tensor([p, 2p]) cutting the graph, transpose(0, 1), in-place ops on intermediates."""
+"""The silent traps issue 18 found: Tensor([p, 2p]) cutting the graph, transpose(0, 1), in-place ops on tensors
+in the graph."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The wrong results issue 18 found: min of integers and bools, pow's exponent gradient at bases <= 0, arange's dtype."""
+"""The wrong results issue 18 found: min of integers and bools, pow's exponent gradient at bases <= 0, arange's
+dtype."""
 
 from __future__ import annotations
 
