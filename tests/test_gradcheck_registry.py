@@ -87,10 +87,9 @@ def public_ops() -> set[str]:
     """Every public name that makes a Tensor from Tensors: Tensor methods and operators, module functions,
     and, when nn provides them, nn.functional's functions, nn's layer classes and nn's Tensor functions."""
     names = set()
-    for klass in Tensor.__mro__[:-1]:  # Tensor and the mixins it inherits its op families from
-        for name, member in vars(klass).items():
-            if name in OPERATORS or (not name.startswith("_") and _returns_tensor(member)):
-                names.add(f"Tensor.{name}")
+    for name, member in vars(Tensor).items():  # the op families' methods too: tensor.py copies them in
+        if name in OPERATORS or (not name.startswith("_") and _returns_tensor(member)):
+            names.add(f"Tensor.{name}")
     for name in tinygrad_notes.__all__:
         member = getattr(tinygrad_notes, name)
         if inspect.isfunction(member) and _returns_tensor(member):

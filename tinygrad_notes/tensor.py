@@ -21,12 +21,6 @@ import numpy as np
 from tinygrad_notes import mode
 from tinygrad_notes.errors import ShapeError, broadcast_message, normalize_axes, numpy_keywords
 from tinygrad_notes.mode import get_default_dtype, set_default_dtype
-from tinygrad_notes.tensor_conv import ConvOps
-from tinygrad_notes.tensor_index import IndexOps
-from tinygrad_notes.tensor_integer import IntegerOps
-from tinygrad_notes.tensor_math import MathOps
-from tinygrad_notes.tensor_movement import PAD_ALIASES, PAD_MODES, MovementOps
-from tinygrad_notes.tensor_reduce import ReduceOps
 
 if TYPE_CHECKING:
     from tinygrad_notes.function import Function
@@ -109,15 +103,16 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
-class Tensor(MathOps, IntegerOps, ReduceOps, MovementOps, IndexOps, ConvOps):
+class Tensor:
     """An n-d array (numpy inside) that records the ops applied to it when it requires grad.
 
     `Tensor(data, requires_grad=False, dtype=None)`: a numpy array keeps its dtype
     and shares its memory (like `np.asarray`); Python numbers and nested lists
     become the default float dtype (`set_default_dtype`), bools stay bool. Only
-    float tensors can require grad. The op families beyond the core ones come from
-    mixins, one file each (tensor_math.py, tensor_integer.py, tensor_reduce.py,
-    tensor_movement.py, tensor_index.py, tensor_conv.py), listed in the bases.
+    float tensors can require grad. The op families beyond the core ones are written
+    in their own files (tensor_math.py, tensor_integer.py, tensor_reduce.py,
+    tensor_movement.py, tensor_index.py, tensor_conv.py) and become methods of this
+    class at the bottom of this file.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "_extra", "__weakref__")
@@ -735,3 +730,21 @@ from tinygrad_notes import primitives_reduce as PR  # noqa: E402
 from tinygrad_notes.autograd import backward as _backward  # noqa: E402
 from tinygrad_notes.function import op_name, run_op  # noqa: E402
 from tinygrad_notes.inplace import record_inplace as _record_inplace  # noqa: E402
+
+# The op families, one file each: their methods become Tensor's own, as if written in this class. Copied rather
+# than inherited: a base class, even an empty one, cost every op about 200 instructions (1.5%, callgrind), the
+# price CPython charges for a class with a base when it makes and frees an instance.
+from tinygrad_notes.tensor_conv import ConvOps  # noqa: E402
+from tinygrad_notes.tensor_index import IndexOps  # noqa: E402
+from tinygrad_notes.tensor_integer import IntegerOps  # noqa: E402
+from tinygrad_notes.tensor_math import MathOps  # noqa: E402
+from tinygrad_notes.tensor_movement import PAD_ALIASES, PAD_MODES, MovementOps  # noqa: E402
+from tinygrad_notes.tensor_reduce import ReduceOps  # noqa: E402
+
+OP_FAMILIES = (MathOps, IntegerOps, ReduceOps, MovementOps, IndexOps, ConvOps)
+for _family in OP_FAMILIES:
+    for _name, _method in vars(_family).items():
+        if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
+            if _name in vars(Tensor):
+                raise TypeError(f"{_family.__name__}.{_name} would replace Tensor.{_name}")
+            setattr(Tensor, _name, _method)

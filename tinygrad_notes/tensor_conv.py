@@ -1,4 +1,4 @@
-"""Tensor's 2-D convolution and pooling, composed from primitives: a mixin Tensor inherits.
+"""Tensor's 2-D convolution and pooling, composed from primitives: a family of methods Tensor takes (tensor.py).
 
 conv2d is im2col and one matmul: pad, take the sliding windows as a strided view (primitives_conv.Windows,
 no copy), lay them out as columns (N, C * kh * kw, oh * ow) (the one copy, in the windows' own order, so
@@ -13,18 +13,13 @@ weight (C, O / groups, kh, kw).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import primitives_conv as W
 from tinygrad_notes.errors import ShapeError
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-W = later("tinygrad_notes.primitives_conv")
-T = later("tinygrad_notes.tensor")
+from tinygrad_notes.tensor import Tensor
 
 
 def pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
@@ -50,7 +45,7 @@ def _padded(x: Tensor, padding: tuple[int, int], value: float = 0.0) -> Tensor:
 
 
 def _as_tensor(v: Any) -> Tensor:
-    return v if isinstance(v, T.Tensor) else T.Tensor(v)
+    return v if isinstance(v, Tensor) else Tensor(v)
 
 
 def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int], stride: tuple[int, int], op: str) -> tuple:
@@ -64,9 +59,7 @@ def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int], stride: tu
 
 
 class ConvOps:
-    """conv2d, conv_transpose2d, max_pool2d, avg_pool2d (Tensor inherits them)."""
-
-    __slots__ = ()
+    """conv2d, conv_transpose2d, max_pool2d, avg_pool2d (tensor.py makes them methods of Tensor)."""
 
     def conv2d(self: Tensor, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                groups: int = 1) -> Tensor:

@@ -1,4 +1,4 @@
-"""Tensor's gather/scatter and sorting ops: a mixin Tensor inherits.
+"""Tensor's gather/scatter and sorting ops: a family of methods Tensor takes (tensor.py).
 
 All differentiable ones run on one primitive pair (primitives_index.py): `take_along_axis` picks entries
 at indices along an axis (PyTorch's gather), its VJP `add_along_axis` adds them back. sort and topk pick
@@ -9,18 +9,13 @@ a constant.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_notes import primitives_index as I
 from tinygrad_notes.errors import ShapeError, normalize_axes, numpy_keywords
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-I = later("tinygrad_notes.primitives_index")  # noqa: E741
-T = later("tinygrad_notes.tensor")
+from tinygrad_notes.tensor import Tensor, _make, where
 
 
 class TopK(NamedTuple):
@@ -34,16 +29,14 @@ def _indices(indices: Any, op: str, torch_call: str, ours: str) -> np.ndarray:
     if isinstance(indices, (int, np.integer)):
         raise TypeError(f"{op}: indices must be an integer array, got the number {indices}; the arguments here are "
                         f"numpy's order: PyTorch's x.{torch_call} is x.{ours}")
-    arr = np.asarray(indices._data if isinstance(indices, T.Tensor) else indices)
+    arr = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got dtype {arr.dtype}")
     return arr
 
 
 class IndexOps:
-    """take_along_axis, scatter_add, masked_fill, sort, argsort, topk (Tensor inherits them)."""
-
-    __slots__ = ()
+    """take_along_axis, scatter_add, masked_fill, sort, argsort, topk (tensor.py makes them methods of Tensor)."""
 
     @numpy_keywords
     def take_along_axis(self: Tensor, indices: Any, axis: int) -> Tensor:
@@ -71,7 +64,7 @@ class IndexOps:
 
     def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
         """x with `value` where `mask` is true (broadcasting): a where, so the gradient flows to the kept entries."""
-        return T.where(mask, value, self)
+        return where(mask, value, self)
 
     @numpy_keywords
     def sort(self: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
@@ -83,7 +76,7 @@ class IndexOps:
     def argsort(self: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
         """Indices that sort along `axis` (stable; int64, a constant)."""
         (a,) = normalize_axes("argsort", axis, self.ndim)  # type: ignore[misc]
-        return T._make(I.stable_argsort(self._data, a, descending), False, None)
+        return _make(I.stable_argsort(self._data, a, descending), False, None)
 
     @numpy_keywords
     def topk(self: Tensor, k: int, axis: int = -1, largest: bool = True) -> TopK:
@@ -92,4 +85,4 @@ class IndexOps:
         if not 0 <= k <= self.shape[a]:
             raise ShapeError(f"topk: k={k} is out of range for axis {a} of size {self.shape[a]}")
         values = I.TopK.apply(self, axis=a, k=k, largest=largest)
-        return TopK(values, T._make(I.TopK.indices_of(self._data, a, k, largest), False, None))
+        return TopK(values, _make(I.TopK.indices_of(self._data, a, k, largest), False, None))

@@ -1,4 +1,4 @@
-"""Tensor's integer and bitwise operators: //, %, &, |, ^, ~, <<, >>, a mixin Tensor inherits.
+"""Tensor's integer and bitwise operators: //, %, &, |, ^, ~, <<, >>, a family of methods Tensor takes (tensor.py).
 
 All give constants (no gradient) except `%` on floats: x % y = x - floor(x / y) * y has slope 1 in x and
 -floor(x / y) in y (away from its jumps), so for tensors that require grad it is recorded as that
@@ -8,28 +8,23 @@ need integer or bool tensors (on bools they are logical and/or/xor/not, for comb
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from tinygrad_notes.errors import ShapeError, broadcast_message
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-T = later("tinygrad_notes.tensor")
+from tinygrad_notes.tensor import Tensor, _make
 
 
 def _value(v: Any) -> Any:
-    return v._data if isinstance(v, T.Tensor) else v
+    return v._data if isinstance(v, Tensor) else v
 
 
 def _constant_op(ufunc: np.ufunc, symbol: str, a: Any, b: Any) -> Tensor:
     """ufunc(a, b) as a constant tensor, with errors that name the operator, the shapes and the dtypes."""
     x, y = _value(a), _value(b)
     try:
-        return T._make(np.asarray(ufunc(x, y)), False, None)
+        return _make(np.asarray(ufunc(x, y)), False, None)
     except TypeError:
         raise TypeError(f"'{symbol}': not defined for dtypes {np.asarray(x).dtype} and {np.asarray(y).dtype}; "
                         "bitwise operators need integer or bool tensors (astype(np.int64) first)") from None
@@ -40,7 +35,7 @@ def _constant_op(ufunc: np.ufunc, symbol: str, a: Any, b: Any) -> Tensor:
 
 
 def _requires_grad(v: Any) -> bool:
-    return isinstance(v, T.Tensor) and v.requires_grad
+    return isinstance(v, Tensor) and v.requires_grad
 
 
 def _mod(a: Any, b: Any) -> Tensor:
@@ -52,9 +47,7 @@ def _mod(a: Any, b: Any) -> Tensor:
 
 
 class IntegerOps:
-    """//, %, bitwise and shifts (Tensor inherits them)."""
-
-    __slots__ = ()
+    """//, %, bitwise and shifts (tensor.py makes them methods of Tensor)."""
 
     def __floordiv__(self: Tensor, other: Any) -> Tensor:
         return _constant_op(np.floor_divide, "//", self, other)
@@ -101,7 +94,7 @@ class IntegerOps:
     def __invert__(self: Tensor) -> Tensor:
         """~x: bitwise not of integers, logical not of bools."""
         try:
-            return T._make(np.invert(self._data), False, None)
+            return _make(np.invert(self._data), False, None)
         except TypeError:
             raise TypeError(f"'~': not defined for dtype {self.dtype}; it needs an integer or bool tensor "
                             "(for floats, use -x - 1 or 1 - x)") from None

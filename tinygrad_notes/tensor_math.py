@@ -1,4 +1,4 @@
-"""Tensor's elementwise math beyond the core ops: a mixin Tensor inherits.
+"""Tensor's elementwise math beyond the core ops: a family of methods Tensor takes (tensor.py).
 
 Differentiable: trigonometric, hyperbolic and their inverses, log2/log10/log1p, exp2/expm1, rsqrt, erf,
 reciprocal (primitives in primitives_math.py, each with its derivative beside it). Not differentiable
@@ -8,27 +8,20 @@ exists) and the tests isnan, isinf, isfinite, isclose (bool tensors). Names foll
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-M = later("tinygrad_notes.primitives_math")
-T = later("tinygrad_notes.tensor")
+from tinygrad_notes import primitives_math as M
+from tinygrad_notes.tensor import Tensor, _make
 
 
 def _constant(value: Any) -> Tensor:
-    return T._make(np.asarray(value), False, None)
+    return _make(np.asarray(value), False, None)
 
 
 class MathOps:
-    """The elementwise math methods (Tensor inherits them)."""
-
-    __slots__ = ()
+    """The elementwise math methods (tensor.py makes them methods of Tensor)."""
 
     def __abs__(self: Tensor) -> Tensor:
         """abs(t): |t|, the same op as t.abs()."""
@@ -133,5 +126,5 @@ class MathOps:
 
     def isclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
         """|x - other| <= atol + rtol |other|, elementwise, like numpy (a bool tensor)."""
-        o = other._data if isinstance(other, T.Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         return _constant(np.isclose(self._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))

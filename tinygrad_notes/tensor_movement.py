@@ -1,4 +1,4 @@
-"""Tensor's movement ops beyond reshape/transpose/indexing: a mixin Tensor inherits.
+"""Tensor's movement ops beyond reshape/transpose/indexing: a family of methods Tensor takes (tensor.py).
 
 Every one is composed from primitives the engine already has (getitem, scatter_add, concatenate,
 broadcast_to, reshape, where), so each gradient is right by construction: flip is a getitem with
@@ -11,19 +11,14 @@ gives for arange: padded entries that repeat an entry send their gradient back t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import combine as C
+from tinygrad_notes import primitives as P
 from tinygrad_notes.errors import ShapeError, normalize_axes, numpy_keywords
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-P = later("tinygrad_notes.primitives")
-T = later("tinygrad_notes.tensor")
-C = later("tinygrad_notes.combine")
+from tinygrad_notes.tensor import Tensor, where
 
 PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
 PAD_ALIASES = {"replicate": "edge", "circular": "wrap"}  # PyTorch's names for numpy's modes
@@ -35,9 +30,7 @@ def _along(axis: int, index: Any) -> tuple:
 
 
 class MovementOps:
-    """flip, roll, repeat, tile, tril, triu, diag, diagonal (Tensor inherits them)."""
-
-    __slots__ = ()
+    """flip, roll, repeat, tile, tril, triu, diag, diagonal (tensor.py makes them methods of Tensor)."""
 
     @numpy_keywords
     def flip(self: Tensor, axis: Any = None) -> Tensor:
@@ -105,7 +98,7 @@ class MovementOps:
             raise ShapeError(f"{'tril' if lower else 'triu'}: needs at least 2 dimensions, got shape {self.shape}")
         n, m = self.shape[-2:]
         mask = np.tri(n, m, k, dtype=bool) if lower else ~np.tri(n, m, k - 1, dtype=bool)
-        return T.where(mask, self, 0)
+        return where(mask, self, 0)
 
     def diag(self: Tensor, k: int = 0) -> Tensor:
         """numpy's diag: a 1-D tensor becomes a matrix with it on diagonal k; a matrix gives its diagonal k."""

@@ -1,4 +1,4 @@
-"""Tensor's reductions and running (cumulative) ops beyond sum/mean/max/min: a mixin Tensor inherits.
+"""Tensor's reductions and running (cumulative) ops beyond sum/mean/max/min: methods Tensor takes (tensor.py).
 
 prod is the last entry of cumprod (whose rule is exact at zeros); cummax/cummin pick the running extreme
 (primitives_index.SelectAlongAxis), so the gradient goes to the entry that holds it (ties are kinks); norm is the
@@ -8,19 +8,14 @@ vector for p = 2. all/any return bool constants.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from tinygrad_notes import primitives_index as I
+from tinygrad_notes import primitives_reduce as R
 from tinygrad_notes.errors import normalize_axes, numpy_keywords
-from tinygrad_notes.later import later
-
-if TYPE_CHECKING:
-    from tinygrad_notes.tensor import Tensor
-
-R = later("tinygrad_notes.primitives_reduce")
-I = later("tinygrad_notes.primitives_index")  # noqa: E741 - I for index, beside R for reduce
-T = later("tinygrad_notes.tensor")
+from tinygrad_notes.tensor import Tensor, _make, where
 
 
 def _one_axis(t: Tensor, axis: int | None, op: str) -> tuple[Tensor, int]:
@@ -32,9 +27,7 @@ def _one_axis(t: Tensor, axis: int | None, op: str) -> tuple[Tensor, int]:
 
 
 class ReduceOps:
-    """prod, cumsum, cumprod, cummax, cummin, norm, all, any (Tensor inherits them)."""
-
-    __slots__ = ()
+    """prod, cumsum, cumprod, cummax, cummin, norm, all, any (tensor.py makes them methods of Tensor)."""
 
     @numpy_keywords
     def cumsum(self: Tensor, axis: int | None = None) -> Tensor:
@@ -93,15 +86,15 @@ class ReduceOps:
         if isinstance(ord, (int, float)) and ord > 1:
             total = (self.abs() ** ord).sum(axis, keepdims)
             positive = total._data > 0
-            return T.where(positive, T.where(positive, total, 1.0) ** (1.0 / ord), 0.0)
+            return where(positive, where(positive, total, 1.0) ** (1.0 / ord), 0.0)
         raise ValueError(f"norm: ord must be None, 'fro', 1, 2, any p > 1, inf or -inf, got {ord!r}")
 
     @numpy_keywords
     def all(self: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         """True where every entry over `axis` is nonzero (a bool constant: not differentiable)."""
-        return T._make(np.all(self._data, axis=normalize_axes("all", axis, self.ndim), keepdims=keepdims), False, None)
+        return _make(np.all(self._data, axis=normalize_axes("all", axis, self.ndim), keepdims=keepdims), False, None)
 
     @numpy_keywords
     def any(self: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         """True where some entry over `axis` is nonzero (a bool constant: not differentiable)."""
-        return T._make(np.any(self._data, axis=normalize_axes("any", axis, self.ndim), keepdims=keepdims), False, None)
+        return _make(np.any(self._data, axis=normalize_axes("any", axis, self.ndim), keepdims=keepdims), False, None)
