@@ -26,6 +26,9 @@ def _tensor(x: Any) -> Tensor:
 
 
 def _check_reduction(reduction: str, fn: str) -> None:
+    if not isinstance(reduction, str):  # PyTorch's third positional argument is the class weight
+        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got a {type(reduction).__name__}; "
+                         "class weights go in weight=... (a keyword, as are ignore_index and label_smoothing)")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
