@@ -6,11 +6,11 @@ import inspect
 
 import pytest
 
-from tinygrad_notes import einsum, primitives_conv, primitives_index, primitives_math, primitives_reduce
+from tinygrad_notes import primitives_conv, primitives_einsum, primitives_index, primitives_math, primitives_reduce
 from tinygrad_notes.gradcheck.optable import backward_formula
 from tinygrad_notes.primitives import Primitive
 
-MODULES = (primitives_math, primitives_reduce, primitives_index, primitives_conv, einsum)
+MODULES = (primitives_math, primitives_reduce, primitives_index, primitives_conv, primitives_einsum)
 CLASSES = [cls for module in MODULES for cls in vars(module).values()
            if inspect.isclass(cls) and issubclass(cls, Primitive) and cls.__module__ == module.__name__
            and "op_name" in vars(cls)]

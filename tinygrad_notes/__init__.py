@@ -24,7 +24,7 @@ from tinygrad_notes.creation import (
     zeros,
     zeros_like,
 )
-from tinygrad_notes.einsum import einsum
+from tinygrad_notes.primitives_einsum import einsum
 from tinygrad_notes.errors import ShapeError
 from tinygrad_notes.function import Function, op_name
 from tinygrad_notes.gradcheck import (

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tinygrad_notes.einsum import einsum
 from tinygrad_notes.gradcheck.opinfo import _distinct, _normal, _positive
 from tinygrad_notes.gradcheck.registry import OpInfo, Sample, non_differentiable_names
+from tinygrad_notes.primitives_einsum import einsum
 
 Gen = np.random.Generator
 
