@@ -376,7 +376,11 @@ class Tensor:
         return run_op(P.Div, (self, other))
 
     def pow(self, exponent: Any) -> Tensor:
-        """self ** exponent (a number or a Tensor; both base and exponent get gradients)."""
+        """self ** exponent (a number or a Tensor; both base and exponent get gradients).
+
+        The exponent's gradient x^y log x follows the math where the base is not positive, as PyTorch's:
+        NaN for x < 0 (no derivative in y there), -inf at x = 0 with y < 0, and 0 at x = 0 with y >= 0.
+        """
         return run_op(P.Pow, (self, exponent))
 
     def matmul(self, other: Any) -> Tensor:
