@@ -10,10 +10,32 @@ op (it is one of the registry's declared providers), so the checker covers them.
 __distribution__ = "tinygrad-notes"  # checked by tinygrad_notes.distribution.import_ours
 
 from nn import functional, init, utils
-from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from nn.batchnorm import BatchNorm1d
 from nn.checkpoint import CheckpointError, load, save
 from nn.containers import Sequential
+from nn.conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
 from nn.dropout import Dropout
 from nn.layers import Flatten, Identity, Linear
 from nn.loss_modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -24,6 +46,8 @@ from nn.regularization import l1_penalty, l2_penalty, weight_matrices
 __all__ = [
     "Module", "Parameter", "Sequential", "Identity", "Flatten", "Linear",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d",
+    "GELU", "ELU", "SELU", "CELU", "SiLU", "Mish", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softsign",
+    "LogSigmoid", "Softplus", "Softmin", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "utils", "functional_call", "l2_penalty", "l1_penalty", "weight_matrices",
     "save", "load", "CheckpointError", "StateDictError", "LoadResult",

@@ -13,6 +13,24 @@ from typing import Any
 import numpy as np
 
 from nn import fused
+from nn.activation_functions import (
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+    swish,
+)
+from nn.conv_functions import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, one_hot
 from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from tinygrad_notes import Tensor
 from tinygrad_notes.errors import ShapeError
@@ -21,6 +39,8 @@ from tinygrad_notes.random import draw
 __all__ = [
     "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "linear", "dropout", "batch_norm",
     "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "gelu", "elu", "selu", "celu", "silu", "swish", "mish", "relu6", "hardtanh", "hardsigmoid", "hardswish",
+    "softsign", "logsigmoid", "softmin", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "one_hot",
 ]
 
 
@@ -47,11 +67,6 @@ def tanh(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), without overflow."""
     return _tensor(x).sigmoid()
-
-
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)), stable for any x, with exact first and second derivatives (a fused op: nn/fused.py)."""
-    return fused.Softplus.apply(_tensor(x))
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nn import functional as F
-from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from nn.batchnorm import BatchNorm1d
 from nn.containers import Sequential
 from nn.dropout import Dropout
@@ -65,7 +65,8 @@ def _elementwise(make: Callable[..., np.ndarray]) -> Callable[[Rng], Iterator[Sa
 
 def _softplus_samples(rng: Rng) -> Iterator[Sample]:
     yield from _elementwise(_normal)(rng)
-    yield Sample((np.array([-40.0, -5.0, 0.0, 5.0, 40.0]),), note="0 and large |z|")
+    yield Sample((np.array([-40.0, -5.0, 0.0, 5.0, 40.0]),), note="0 and large |z| (linear above threshold 20)")
+    yield Sample((_normal(rng, 3, 4),), {"beta": 2.0, "threshold": 3.0}, note="beta 2, threshold 3")
 
 
 def _along_axis(rng: Rng) -> Iterator[Sample]:
@@ -120,6 +121,23 @@ def _class_target_samples(log_probs: bool) -> Callable[[Rng], Iterator[Sample]]:
         yield Sample((inputs(5),), {"target": np.array(2)}, note="one example (classes,), scalar target")
         if not log_probs:
             yield Sample((_normal(rng, 4, 3) * 30,), {"target": rng.integers(0, 3, 4)}, note="large logits")
+        weight = rng.uniform(0.5, 2.0, 3)
+        yield Sample((inputs(5, 3),), {"target": np.array([0, 2, 1, 2, 2]), "weight": weight},
+                     note="class weights: the mean divides by the targets' summed weights")
+        yield Sample((inputs(4, 3),), {"target": np.array([1, -100, 0, 2]), "reduction": "sum"},
+                     note="ignore_index -100 (the default) drops one example")
+        yield Sample((inputs(4, 3),), {"target": np.array([1, 2, 0, 2]), "ignore_index": 2, "weight": weight},
+                     note="ignore_index 2 with class weights")
+        spatial = _normal(rng, 2, 3, 2, 2)  # (N, C, d1, d2): the class axis second, as in PyTorch
+        if log_probs:
+            spatial = spatial - np.log(np.exp(spatial).sum(axis=1, keepdims=True))
+        yield Sample((spatial,), {"target": rng.integers(0, 3, (2, 2, 2))}, note="(N, C, d1, d2) input")
+        if not log_probs:
+            yield Sample((inputs(4, 3),), {"target": rng.integers(0, 3, 4), "label_smoothing": 0.1},
+                         note="label_smoothing 0.1")
+            yield Sample((spatial,), {"target": np.array([[[0, 1], [2, -100]], [[1, 1], [0, 2]]]), "weight": weight,
+                                      "label_smoothing": 0.2, "reduction": "mean"},
+                         note="(N, C, d1, d2) with weights, an ignored entry and label smoothing")
     return samples
 
 
@@ -128,12 +146,17 @@ def _cross_entropy_samples(rng: Rng) -> Iterator[Sample]:
     for reduction in ("mean", "none"):
         yield Sample((_normal(rng, 4, 3), _prob_rows(rng, 4, 3)), {"reduction": reduction},
                      note=f"probability targets (differentiated too), reduction={reduction}")
+    yield Sample((_normal(rng, 4, 3), _prob_rows(rng, 4, 3)), {"weight": rng.uniform(0.5, 2.0, 3),
+                                                               "label_smoothing": 0.1},
+                 note="probability targets with class weights and label smoothing")
 
 
 def _bce_samples(rng: Rng) -> Iterator[Sample]:
     for reduction in REDUCTIONS:
         yield Sample((_probabilities(rng, 4, 2), rng.uniform(0, 1, (4, 2))), {"reduction": reduction},
                      note=f"p in (0.1, 0.9), soft targets, reduction={reduction}")
+    yield Sample((_probabilities(rng, 4, 2), rng.uniform(0, 1, (4, 2))), {"weight": rng.uniform(0.5, 2.0, (4, 1))},
+                 note="a weight per example, broadcast")
 
 
 def _bce_logits_samples(rng: Rng) -> Iterator[Sample]:
@@ -142,6 +165,9 @@ def _bce_logits_samples(rng: Rng) -> Iterator[Sample]:
                      note=f"reduction={reduction}")
     z = np.array([-40.0, -12.0, 0.0, 0.0, 12.0, 40.0])
     yield Sample((z, np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])), note="z = 0 and large |z|: gradient s(z) - y")
+    yield Sample((_normal(rng, 4, 3) * 3, rng.uniform(0, 1, (4, 3))),
+                 {"pos_weight": rng.uniform(0.5, 3.0, 3), "weight": rng.uniform(0.5, 2.0, (4, 3))},
+                 note="pos_weight per class and a weight per element")
 
 
 def _penalty_samples(rng: Rng) -> Iterator[Sample]:
@@ -206,8 +232,8 @@ def _module_fn(make: Callable[..., Module]) -> Callable[..., Tensor]:
 
 
 def _loss_module_fn(make: Callable[..., Module]) -> Callable[..., Tensor]:
-    def fn(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-        return make(reduction=reduction)(input, target)
+    def fn(input: Tensor, target: Any, reduction: str = "mean", **options: Any) -> Tensor:
+        return make(reduction=reduction, **options)(input, target)
     return fn
 
 
@@ -238,6 +264,7 @@ ENTRIES: list[OpInfo] = [  # read by the registry: this module is one of its PRO
     OpInfo("nn.ReLU", _module_fn(ReLU), _elementwise(_away_from_zero)),
     OpInfo("nn.LeakyReLU", _module_fn(LeakyReLU), _leaky_samples),
     OpInfo("nn.Tanh", _module_fn(Tanh), _elementwise(_normal)),
+    OpInfo("nn.Softplus", _module_fn(Softplus), _softplus_samples),
     OpInfo("nn.Sigmoid", _module_fn(Sigmoid), _elementwise(_normal)),
     OpInfo("nn.Softmax", _module_fn(Softmax), _along_axis),
     OpInfo("nn.LogSoftmax", _module_fn(LogSoftmax), _along_axis),

@@ -235,7 +235,7 @@ def test_augmentation_narrows_the_train_dev_gap_of_a_small_training_set(load, tm
 
 def test_every_example_is_a_script_with_the_shared_command_line(tmp_path):
     scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_") and p.name != "quickstart.py")
-    assert len(scripts) == 10
+    assert len(scripts) == 11
     for script in scripts:
         text = script.read_text()
         assert "import _common" in text and "_common.run(main, __doc__" in text, script.name

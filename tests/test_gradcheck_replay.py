@@ -16,7 +16,10 @@ from tinygrad_notes.combine import concatenate
 from tinygrad_notes.gradcheck import registry
 from tinygrad_notes.gradcheck.replay import GraphReplay
 
-CASES = [(op, i, s) for op in registry.all_ops() for i, s in enumerate(op.samples(np.random.default_rng(0)))]
+# Samples that sit on a kink on purpose are left out: any move crosses it, and a replay is the function as
+# recorded (a where's mask, a sort's order), which the checker compares with real calls before trusting it.
+CASES = [(op, i, s) for op in registry.all_ops() for i, s in enumerate(op.samples(np.random.default_rng(0)))
+         if not s.at_kink]
 IDS = [f"{op.name}[{i}]" for op, i, _ in CASES]
 
 

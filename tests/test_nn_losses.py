@@ -130,7 +130,8 @@ def test_loss_errors_name_the_problem() -> None:
         F.cross_entropy(z, np.array([0, 4, 1]))
     with pytest.raises(ShapeError, match=r"class-index target must have shape \(3,\), got \(2,\)"):
         F.cross_entropy(z, np.array([0, 1]))
-    with pytest.raises(ShapeError, match=r"\(batch, classes\)"):
+    with pytest.raises(ShapeError,
+                       match=r"\(batch, classes, d1, ...\) the class-index target must have shape \(2, 4\)"):
         F.cross_entropy(Tensor(np.zeros((2, 3, 4))), np.zeros((2, 3), dtype=int))
     with pytest.raises(TypeError, match="nll_loss: target must hold class indices"):
         F.nll_loss(z, np.zeros((3, 4)))

@@ -147,7 +147,9 @@ def test_creation_helpers():
     assert tn.zeros((2, 3)).shape == (2, 3) and tn.ones(4).data.sum() == 4
     assert tn.full((2,), 7.0).data.tolist() == [7.0, 7.0]
     assert tn.eye(3).data.trace() == 3
-    assert tn.arange(4).dtype == np.float32 and tn.arange(1, 4).tolist() == [1.0, 2.0, 3.0]
+    assert tn.arange(4).dtype == np.int64  # integer arguments give integers, like numpy (issue 18)
+    assert tn.arange(1, 4).tolist() == [1, 2, 3]
+    assert tn.arange(0, 1, 0.5).dtype == np.float32
     a = tn.randn(3, 4, generator=np.random.default_rng(1))
     b = tn.randn((3, 4), generator=np.random.default_rng(1))
     np.testing.assert_array_equal(a.data, b.data)

@@ -78,7 +78,7 @@ def test_the_replay_changes_no_grad_and_agrees_with_backward_on_an_mlp(tmp_path)
     assert ops.count("linear") == 2 and "tanh" in ops and "log_softmax" in ops
     assert steps[-1].op == "linear"  # the first layer is the last step
     text = (tmp_path / "mlp.html").read_text()
-    assert '"title":"Step 1: the backward of neg that made neg1"' in text  # cross_entropy ends in a negation
+    assert '"title":"Step 1: the backward of mean that made mean1"' in text  # cross_entropy ends in the mean
 
 
 def test_a_freed_graph_is_refused_with_what_to_do(tmp_path):

@@ -11,7 +11,20 @@ from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype  
 
 from tinygrad_notes.autograd import grad
 from tinygrad_notes.combine import concatenate, maximum, minimum, stack, where
-from tinygrad_notes.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from tinygrad_notes.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from tinygrad_notes.primitives_einsum import einsum
 from tinygrad_notes.errors import ShapeError
 from tinygrad_notes.function import Function, op_name, source_of
 from tinygrad_notes.gradcheck import (
@@ -41,7 +54,8 @@ __all__ = [
     "detect_anomaly", "name_scope", "set_default_dtype", "get_default_dtype", "default_dtype", "ShapeError",
     "GraphFreedError", "walk", "topological_order", "inputs_of", "record_sources", "source_of",
     "concatenate", "stack", "where", "maximum", "minimum",
-    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye", "randn", "rand",
+    "einsum",
     "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",
     "GradcheckReport", "GradcheckError",
 ]

@@ -24,7 +24,7 @@ import numpy as np
 
 from tinygrad_notes import mode
 from tinygrad_notes.function import Function, _check_finite, op_name
-from tinygrad_notes.graph import freed_error, freeze
+from tinygrad_notes.graph import freed_error, freeze, recorded_inputs
 from tinygrad_notes.tensor import Tensor, _make
 
 _ndarray = np.ndarray
@@ -178,6 +178,7 @@ class _Walk:
                 g = self.node_extras(node, g)
                 writes = mode.write_count  # a hook may have written in place
             if writes != node.stamp:  # something was written in place since this op ran
+                inputs = recorded_inputs(node)  # an input rebound by a recorded in-place op: its old self
                 _check_unmodified(node, inputs)
             if trusted:
                 result = cls.backward(node, g)

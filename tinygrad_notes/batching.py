@@ -151,3 +151,33 @@ def batch_scatter_add(cls: type, args: list, flags: list, attrs: dict, size: int
     if index is None or not flags[0]:
         return None
     return run_forward(cls, [args[0]], {**attrs, "index": index, "shape": (size, *tuple(attrs["shape"]))})
+
+
+def batch_take_along_axis(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
+    """take_along_axis: the per-copy axis one further right; the (constant) indices get a size-1 batch axis."""
+    (axis,) = normalize_axes(cls.op_name, attrs["axis"], args[0].ndim - 1)  # type: ignore[misc]
+    return run_forward(cls, [args[0]], {**attrs, "indices": np.asarray(attrs["indices"])[None], "axis": axis + 1})
+
+
+def batch_add_along_axis(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray | None:
+    """add_along_axis: B copies of the values added into B copies of the zeros at once."""
+    if not flags[0]:
+        return None
+    (axis,) = normalize_axes(cls.op_name, attrs["axis"], args[0].ndim - 1)  # type: ignore[misc]
+    return run_forward(cls, [args[0]], {**attrs, "indices": np.asarray(attrs["indices"])[None], "axis": axis + 1,
+                                        "shape": (size, *tuple(attrs["shape"]))})
+
+
+def batch_einsum(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
+    """einsum: one more letter for the batch axis, in front of the batched operands and of the output."""
+    inputs, out = attrs["subscripts"].split("->")
+    letter = next(c for c in "BZYXWVUTSRQPONMLKJIHGFEDCAzyxwvutsrqponmlkjihgfedcba" if c not in attrs["subscripts"])
+    terms = [letter + t if f else t for t, f in zip(inputs.split(","), flags)]
+    return run_forward(cls, args, {**attrs, "subscripts": ",".join(terms) + "->" + letter + out})
+
+
+def batch_leading_axes(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray | None:
+    """Ops on the trailing axes that carry any leading ones (windows, fold): the batch axis is one more."""
+    if not flags[0]:
+        return None
+    return run_forward(cls, args, attrs)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_notes import mode
 from tinygrad_notes.function import Function, op_name
 from tinygrad_notes.tensor import Tensor
 
@@ -88,9 +89,34 @@ def freeze(inputs: tuple) -> tuple:
     return tuple(edges)
 
 
+def recorded_inputs(node: Function) -> tuple | None:
+    """A live node's inputs as they were when its op ran (None once freed).
+
+    An input changed since by an in-place op that autograd recorded (`h += y`, inplace.py) now holds
+    the new value and the new graph node; its history keeps the old one (a snapshot per write, with the
+    write's stamp), and this node, recorded before the write, gets the snapshot. The node's inputs are
+    updated, so this looks at each node once; without in-place writes since the op ran it is one check.
+    """
+    inputs = node.inputs
+    if inputs is None or mode.write_count == node.stamp:
+        return inputs
+    changed = False
+    swapped = list(inputs)
+    for k, inp in enumerate(inputs):
+        history = inp._extra.get("history") if type(inp) is Tensor and inp._extra else None
+        for stamp, snapshot in history or ():
+            if node.stamp < stamp:  # the first write after this op ran: the value the op saw
+                swapped[k] = snapshot
+                changed = True
+                break
+    if changed:
+        node.inputs = inputs = tuple(swapped)
+    return inputs
+
+
 def inputs_of(node: Function) -> list[Input]:
     """The node's inputs, whether its saved values are still there (live) or were freed by backward."""
-    inputs = node.inputs
+    inputs = recorded_inputs(node)
     if inputs is not None:
         out = []
         for inp in inputs:
@@ -148,7 +174,8 @@ def infer_output_meta(root: Function) -> None:
 def _stand_ins(node: Function) -> list[Any]:
     """Values with the shapes and dtypes of a node's inputs, for infer_output_meta (arrays of zero strides)."""
     out = []
-    for edge in node.inputs if node.inputs is not None else node.edges or ():
+    inputs = recorded_inputs(node)
+    for edge in inputs if inputs is not None else node.edges or ():
         if isinstance(edge, Function):
             shape, dtype = edge.out_meta
             if shape is None:
@@ -165,7 +192,7 @@ def _stand_ins(node: Function) -> list[Any]:
 
 def parents(node: Function) -> Iterator[Function]:
     """The nodes whose outputs this node reads (with repeats), live or freed."""
-    inputs = node.inputs
+    inputs = recorded_inputs(node)
     if inputs is not None:
         for inp in inputs:
             if isinstance(inp, Tensor) and inp._ctx is not None:

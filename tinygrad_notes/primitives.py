@@ -95,12 +95,20 @@ def _cos(v: Any) -> Any:
     return Cos.apply(v) if isinstance(v, Tensor) else np.cos(v)
 
 
-def _log_positive(v: Any) -> Any:
-    """log(v) where v > 0 and 0 elsewhere: the exponent's gradient of v ** y (0 ** y has slope 0 in y)."""
-    if isinstance(v, Tensor):
-        return where(v > 0, v, 1).log()
-    v = np.asarray(v)
-    return np.log(np.where(v > 0, v, 1))
+def _pow_exponent_slope(x: Any, y: Any, out: Any) -> Any:
+    """x^y log x, the slope of x ** y in the exponent, with the math's values where it has them (as PyTorch):
+
+    0 at x = 0 with y >= 0 (the limit of x^y log x), -inf at x = 0 with y < 0 (inf times log 0 = -inf),
+    NaN for x < 0 (x^y is not differentiable in y there: the log of a negative number) and at x = -inf.
+    A 0 where the math has no answer would be a silent wrong gradient.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_x = Log.apply(x) if isinstance(x, Tensor) else np.log(np.asarray(x))
+        slope = out * log_x
+    zero_base = np.logical_and(np.equal(_data(x), 0), np.greater_equal(_data(y), 0))
+    if not zero_base.any():
+        return slope
+    return where(zero_base, 0, slope) if isinstance(slope, Tensor) else np.where(zero_base, 0, slope)
 
 
 # ---- elementwise binary -------------------------------------------------------------------
@@ -173,7 +181,7 @@ class Pow(Primitive):
     def forward(ctx, x, y):
         return x ** y
 
-    def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x
+    def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x (NaN if x < 0; at 0: 0 if y >= 0, else -inf)
         x, y = ctx.operands()
         nx, ny = ctx.needs_input_grad
         gx = gy = None
@@ -181,7 +189,8 @@ class Pow(Primitive):
             constant_zero = not isinstance(y, Tensor) and np.all(np.asarray(y) == 0)
             gx = unbroadcast(g * 0 if constant_zero else g * y * x ** (y - 1), x.shape)
         if ny:
-            gy = unbroadcast(g * ctx.output() * _log_positive(x), y.shape)
+            with np.errstate(invalid="ignore"):  # NaN * g where the slope is NaN (x < 0): kept, not warned
+                gy = unbroadcast(g * _pow_exponent_slope(x, y, ctx.output()), y.shape)
         return gx, gy
 
 
@@ -531,7 +540,8 @@ class Transpose(Primitive):
     def explain(err: Exception, arrays: list, attrs: dict) -> str:
         s = shape_of(arrays[0])
         return (f"transpose: axes {attrs['axes']} do not fit a tensor of shape {s}; "
-                f"give a permutation of 0..{len(s) - 1}")
+                f"give a permutation of 0..{len(s) - 1} (to swap two axes, as PyTorch's transpose does, "
+                "use swapaxes(a, b))")
 
     def backward(ctx, g):  # undo the permutation
         axes = ctx.attrs["axes"]

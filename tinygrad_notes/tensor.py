@@ -59,6 +59,8 @@ def _array_of(data: Any, dtype: Any) -> np.ndarray:
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = data
     else:
+        if isinstance(data, (list, tuple)):
+            _refuse_graph_elements(data)
         arr = np.asarray(data)
         if dtype is None and arr.dtype.kind in "iuf":
             arr = arr.astype(_modes().default_dtype)
@@ -70,6 +72,24 @@ def _array_of(data: Any, dtype: Any) -> np.ndarray:
     if dtype is not None:
         arr = np.asarray(arr, dtype=dtype)
     return np.asarray(arr)
+
+
+def _refuse_graph_elements(data: list | tuple) -> None:
+    """Tensor([p, 2 * p]) would copy the values and silently cut p from the graph: refuse, and say to use stack."""
+    if not _modes().grad_enabled:
+        return
+    lists = [data]
+    while lists:
+        for item in lists.pop():
+            if type(item) is list or type(item) is tuple:
+                lists.append(item)
+            elif isinstance(item, Tensor) and item.requires_grad:
+                raise TypeError(
+                    f"Tensor: the list holds a tensor that requires grad (shape {item.shape}); a new tensor made "
+                    "from it would copy its values and cut it from the graph, so no gradient would reach it. Use "
+                    "tinygrad_notes.stack([...]) (or concatenate) to keep the graph, or .detach() the elements to "
+                    "copy their values on purpose"
+                )
 
 
 class _HookHandle:
@@ -89,7 +109,10 @@ class Tensor:
     `Tensor(data, requires_grad=False, dtype=None)`: a numpy array keeps its dtype
     and shares its memory (like `np.asarray`); Python numbers and nested lists
     become the default float dtype (`set_default_dtype`), bools stay bool. Only
-    float tensors can require grad.
+    float tensors can require grad. The op families beyond the core ones are written
+    in their own files (tensor_math.py, tensor_integer.py, tensor_reduce.py,
+    tensor_movement.py, tensor_index.py, tensor_conv.py) and become methods of this
+    class at the bottom of this file.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "_extra", "__weakref__")
@@ -353,7 +376,11 @@ class Tensor:
         return run_op(P.Div, (self, other))
 
     def pow(self, exponent: Any) -> Tensor:
-        """self ** exponent (a number or a Tensor; both base and exponent get gradients)."""
+        """self ** exponent (a number or a Tensor; both base and exponent get gradients).
+
+        The exponent's gradient x^y log x follows the math where the base is not positive, as PyTorch's:
+        NaN for x < 0 (no derivative in y there), -inf at x = 0 with y < 0, and 0 at x = 0 with y >= 0.
+        """
         return run_op(P.Pow, (self, exponent))
 
     def matmul(self, other: Any) -> Tensor:
@@ -398,15 +425,11 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(np.not_equal, other)
 
-    # ---- in-place: allowed where no graph needs recording ---------------------------------
+    # ---- in-place: plain numpy writes, or recorded ops when autograd needs them (inplace.py) --
     def _inplace(self, ufunc: np.ufunc, other: Any, symbol: str) -> Tensor:
         other_requires = isinstance(other, Tensor) and other.requires_grad
-        if _modes().grad_enabled and (self.requires_grad or other_requires):
-            raise RuntimeError(
-                f"'{symbol}=' cannot be recorded for backward on a tensor that requires grad "
-                f"(shape {self.shape}): write `x = x {symbol} y` instead, or do it inside "
-                "`with no_grad():` as an optimizer step does"
-            )
+        if (self.requires_grad or other_requires) and _modes().grad_enabled:
+            return _record_inplace(self, other, symbol)  # recorded like PyTorch (inplace.py)
         o = other._data if isinstance(other, Tensor) else other
         d = self.inplace_data()
         try:
@@ -516,8 +539,7 @@ class Tensor:
     @numpy_keywords
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Min over `axis`; at ties the gradient is split evenly among the minima."""
-        _count(self, axis, "min")  # validates axis under this op's name
-        return -P.Max.apply(-self, axis=axis, keepdims=keepdims)
+        return PR.Min.apply(self, axis=axis, keepdims=keepdims)
 
     @numpy_keywords
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -575,7 +597,11 @@ class Tensor:
         return P.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Tensor:
-        """Permute the axes (reverse them when none are given), like numpy."""
+        """Permute *all* the axes like numpy: transpose() reverses them, transpose(1, 0, 2) reorders them.
+
+        To swap two axes (PyTorch's x.transpose(0, 1)) use x.swapaxes(0, 1): on a matrix x.transpose(0, 1)
+        is the identity permutation and returns x unchanged (docs/coming_from_pytorch.md).
+        """
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         return P.Transpose.apply(self, axes=axes or None)
 
@@ -658,9 +684,16 @@ class Tensor:
         lead = (slice(None),) * ax
         return [self[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
 
-    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
-        """Constant padding with numpy's `pad_width` forms (int, (before, after), per-axis pairs)."""
-        return P.Pad.apply(self, pad_width=pad_width, constant_values=constant_values)
+    def pad(self, pad_width: Any, constant_values: float = 0, mode: str = "constant") -> Tensor:
+        """numpy's pad: pad_width as N, (before, after) or per-axis pairs; mode "constant" (constant_values),
+        "reflect", "symmetric", "edge" (PyTorch's "replicate") or "wrap" ("circular")."""
+        mode = PAD_ALIASES.get(mode, mode)
+        if mode == "constant":
+            return P.Pad.apply(self, pad_width=pad_width, constant_values=constant_values)
+        if mode not in PAD_MODES:
+            raise ValueError(f"pad: mode must be one of {', '.join(PAD_MODES)} (or {', '.join(PAD_ALIASES)}), "
+                             f"got {mode!r}")
+        return self._pad_by_index(pad_width, mode)
 
 
 def _count(t: Tensor, axis: Any, op: str) -> int:
@@ -697,5 +730,25 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 # The cycle's one closing point (see the module docstring): the ops need Tensor defined first.
 from tinygrad_notes import primitives as P  # noqa: E402
+from tinygrad_notes import primitives_reduce as PR  # noqa: E402
 from tinygrad_notes.autograd import backward as _backward  # noqa: E402
 from tinygrad_notes.function import op_name, run_op  # noqa: E402
+from tinygrad_notes.inplace import record_inplace as _record_inplace  # noqa: E402
+
+# The op families, one file each: their methods become Tensor's own, as if written in this class. Copied rather
+# than inherited: a base class, even an empty one, cost every op about 200 instructions (1.5%, callgrind), the
+# price CPython charges for a class with a base when it makes and frees an instance.
+from tinygrad_notes.tensor_conv import ConvOps  # noqa: E402
+from tinygrad_notes.tensor_index import IndexOps  # noqa: E402
+from tinygrad_notes.tensor_integer import IntegerOps  # noqa: E402
+from tinygrad_notes.tensor_math import MathOps  # noqa: E402
+from tinygrad_notes.tensor_movement import PAD_ALIASES, PAD_MODES, MovementOps  # noqa: E402
+from tinygrad_notes.tensor_reduce import ReduceOps  # noqa: E402
+
+OP_FAMILIES = (MathOps, IntegerOps, ReduceOps, MovementOps, IndexOps, ConvOps)
+for _family in OP_FAMILIES:
+    for _name, _method in vars(_family).items():
+        if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
+            if _name in vars(Tensor):
+                raise TypeError(f"{_family.__name__}.{_name} would replace Tensor.{_name}")
+            setattr(Tensor, _name, _method)

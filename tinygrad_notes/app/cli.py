@@ -60,7 +60,8 @@ def _add_gradcheck(commands: Any) -> None:
     p.add_argument("--fast", action="store_true", help="random projections v.J.u instead of every component")
     p.add_argument("--order", type=int, choices=(1, 2), help="only first (1) or only second (2) order")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the random projections")
-    p.add_argument("--list", action="store_true", help="list the registered ops and exit")
+    p.add_argument("--list", action="store_true",
+                   help="list every op: differentiable or not, and the formula of its derivative (docs/ops.md)")
     add_threads(p)
     p.set_defaults(run=_run_gradcheck, needs=("nn",))  # nn provides registry entries
 
@@ -127,14 +128,13 @@ def _select(ops: list, names: Sequence[str] | None) -> list:
 
 
 def _run_gradcheck(args: argparse.Namespace) -> int:
-    from tinygrad_notes.gradcheck.registry import all_ops, non_differentiable
+    from tinygrad_notes.gradcheck.registry import all_ops
 
     ops = all_ops()
     if args.list:
-        for op in ops:
-            print(f"{op.name:32s} {' '.join(op.covers)}")
-        for name, reason in sorted(non_differentiable().items()):
-            print(f"{name:32s} (not differentiable: {reason})")
+        from tinygrad_notes.gradcheck.optable import text
+
+        print(text())
         return 0
     ops = _select(ops, args.op)
     orders = [args.order] if args.order else [1, 2]

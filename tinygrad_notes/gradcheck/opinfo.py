@@ -309,10 +309,15 @@ _movement("Tensor.unsqueeze", lambda x, axis, form="unsqueeze": getattr(x, form)
 _movement("Tensor.flatten", lambda x, **kw: x.flatten(**kw), [
     ((2, 3, 4), {}, "everything"), ((2, 3, 4), {"start_axis": 1}, "keep the batch axis"),
     ((2, 3, 4), {"end_axis": 1}, "first two axes"), ((), {}, "0-d becomes (1,)")])
-_movement("Tensor.pad", lambda x, pad_width, value=0.0: x.pad(pad_width, value), [
+_movement("Tensor.pad", lambda x, pad_width, value=0.0, mode="constant": x.pad(pad_width, value, mode), [
     ((3, 4), {"pad_width": 1}, "1 on every side"),
     ((3, 4), {"pad_width": ((1, 0), (0, 2)), "value": 0.5}, "per-axis pairs, constant 0.5"),
-    ((5,), {"pad_width": (2, 1)}, "(before, after)")])
+    ((5,), {"pad_width": (2, 1)}, "(before, after)"),
+    ((3, 4), {"pad_width": ((1, 2), (2, 1)), "mode": "reflect"}, "reflect: mirrored entries add their gradients"),
+    ((3, 4), {"pad_width": 2, "mode": "symmetric"}, "symmetric"),
+    ((3, 4), {"pad_width": ((0, 2), (1, 1)), "mode": "edge"}, "edge (PyTorch's replicate)"),
+    ((2, 3), {"pad_width": ((1, 0), (2, 3)), "mode": "replicate"}, "the name replicate"),
+    ((4,), {"pad_width": (3, 5), "mode": "wrap"}, "wrap (circular), wider than the axis")])
 
 
 def _getitem_samples(rng: Gen) -> Iterator[Sample]:
@@ -402,9 +407,8 @@ NON_DIFFERENTIABLE: dict[str, str] = {
     **non_differentiable_names("returns integer indices", "Tensor.argmax", "Tensor.argmin"),
     **non_differentiable_names("comparisons return bool tensors",
                                *(f"Tensor.__{op}__" for op in ("lt", "le", "gt", "ge", "eq", "ne"))),
-    **non_differentiable_names("in place: refused while autograd records (write x = x + y instead)",
-                               *(f"Tensor.__i{op}__" for op in ("add", "sub", "mul", "truediv"))),
     **non_differentiable_names("cuts the graph on purpose: the result is a constant", "Tensor.detach"),
     **non_differentiable_names("creates a new leaf tensor: there is no input to differentiate", "zeros", "ones",
-                               "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"),
+                               "full", "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
+                               "randn", "rand"),
 }

@@ -28,7 +28,11 @@ import numpy as np
 from tinygrad_notes.distribution import SIBLINGS, import_ours
 from tinygrad_notes.tensor import Tensor
 
-PROVIDERS = ("tinygrad_notes.gradcheck.opinfo", "nn.opinfo")
+PROVIDERS = (
+    "tinygrad_notes.gradcheck.opinfo", "tinygrad_notes.gradcheck.opinfo_math", "tinygrad_notes.gradcheck.opinfo_reduce",
+    "tinygrad_notes.gradcheck.opinfo_movement", "tinygrad_notes.gradcheck.opinfo_index",
+    "tinygrad_notes.gradcheck.opinfo_conv", "nn.opinfo", "nn.opinfo_activations", "nn.opinfo_conv",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Sample:
     inputs: tuple[np.ndarray, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
     note: str = ""  # what the sample exercises, e.g. "broadcast (3, 1) with (4,)", "axis=-1, keepdims"
+    at_kink: bool = False  # an edge point on purpose (relu6 at its bounds, ties in sort): reported as a kink
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class OpInfo:
     second_order: bool = True  # also checked with gradgradcheck
     covers: tuple[str, ...] = ()  # further public names this entry checks (aliases, operators)
     notes: str = ""
+    formula: str = ""  # its derivative, for the op table (docs/ops.md); empty: read from the primitives it runs
 
 
 _ops: dict[str, OpInfo] = {}

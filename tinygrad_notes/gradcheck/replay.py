@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes.batching import one_by_one, run_forward
-from tinygrad_notes.graph import topological_order
+from tinygrad_notes.graph import recorded_inputs, topological_order
 from tinygrad_notes.tensor import Tensor
 
 
@@ -45,7 +45,7 @@ class GraphReplay:
         for node in topological_order([output], "gradcheck"):
             ins: list[int] = []
             deps: set[int] = set()
-            for inp in node.inputs:
+            for inp in recorded_inputs(node):
                 made_by = inp.grad_fn if isinstance(inp, Tensor) else None
                 if made_by is not None:
                     slot = slot_of_node[id(made_by)]
