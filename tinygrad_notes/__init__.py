@@ -25,6 +25,7 @@ from tinygrad_notes.gradcheck import (
     relative_error,
 )
 from tinygrad_notes.graph import GraphFreedError, inputs_of, topological_order, walk
+from tinygrad_notes.jit import CompiledFunction, CompileError, CompileWarning, compile, replay_as_call
 from tinygrad_notes.mode import default_dtype, detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from tinygrad_notes.primitives import Primitive
 
@@ -36,5 +37,6 @@ __all__ = [
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand",
     "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",
     "GradcheckReport", "GradcheckError",
+    "compile", "CompiledFunction", "CompileError", "CompileWarning", "replay_as_call",
 ]
 __version__ = "0.1.0"

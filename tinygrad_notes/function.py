@@ -141,8 +141,8 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if needs is None or not modes.grad_enabled:
         t.requires_grad = False
         t._ctx = None
-        if modes.anomaly:
-            _check_finite(cls, out, "forward", None)
+        if modes.watch:  # an opt-in mode is on (anomaly, tracing): one test of one flag when none is
+            _watch(cls, ctx, t, args, attrs, modes, recorded=False)
         return t
     t.requires_grad = True
     t._ctx = ctx
@@ -167,10 +167,20 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if cls.saves_output:
         ctx.out_data = out
         ctx.out_box = version_box(t)
-    if modes.anomaly:
-        ctx.extra = {"stack": user_stack()}
-        _check_finite(cls, out, "forward", ctx)
+    if modes.watch:
+        _watch(cls, ctx, t, args, attrs, modes, recorded=True)
     return t
+
+
+def _watch(cls: type, ctx: Function, t: Tensor, args: tuple, attrs: Mapping[str, Any], modes: mode.Modes,
+           recorded: bool) -> None:
+    """The opt-in modes' work for an op: hand it to a compiled step's tracer, check its output for NaN/Inf."""
+    if modes.tracer is not None:
+        modes.tracer.forward(cls, ctx, t, args, attrs)  # may swap t's array for the traced one
+    if modes.anomaly:
+        if recorded:
+            ctx.extra = {"stack": user_stack()}
+        _check_finite(cls, t._data, "forward", ctx if recorded else None)
 
 
 def op_name(node_or_cls: Any) -> str:
@@ -212,8 +222,8 @@ def user_stack() -> list[str]:
 
 
 def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> None:
-    arr = value._data if isinstance(value, Tensor) else value
-    if np.issubdtype(np.asarray(arr).dtype, np.inexact) and not np.all(np.isfinite(arr)):
+    arr = np.asarray(value._data if isinstance(value, Tensor) else value)  # a traced array: its plain values
+    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
         bad = "NaN" if np.any(np.isnan(arr)) else "Inf"
         stack = ctx.extra["stack"] if ctx is not None and ctx.extra else user_stack()
         raise FloatingPointError(

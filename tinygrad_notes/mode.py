@@ -1,4 +1,4 @@
-"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, the default dtype.
+"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, the dtype, tracing.
 
 Like PyTorch's grad mode, each is thread-local: `no_grad()` in one thread never
 stops another thread's graph, and a context manager restores exactly the value
@@ -37,21 +37,26 @@ class Modes:
     slot is the fastest attribute Python has.
     """
 
-    __slots__ = ("grad_enabled", "scope", "anomaly", "default_dtype")
+    FIELDS = ("grad_enabled", "scope", "anomaly", "default_dtype", "tracer")
+    __slots__ = (*FIELDS, "watch")
 
     def __init__(self, grad_enabled: bool = True, scope: str | None = None, anomaly: bool = False,
-                 default_dtype: np.dtype = FLOAT32) -> None:
+                 default_dtype: np.dtype = FLOAT32, tracer: Any = None) -> None:
         self.grad_enabled = grad_enabled
         self.scope = scope  # dotted name of the nn module that is running, if any
         self.anomaly = anomaly
         self.default_dtype = default_dtype
+        self.tracer = tracer  # the tracer recording a compiled step in this thread (jit/tracer.py), or None
+        # Any opt-in work per op (anomaly checks, tracing): run_op tests this one flag, so modes that are off
+        # cost nothing.
+        self.watch = anomaly or tracer is not None
 
     def _replace(self, **changes: Any) -> Modes:
-        fields = {name: getattr(self, name) for name in Modes.__slots__}
+        fields = {name: getattr(self, name) for name in Modes.FIELDS}
         return Modes(**{**fields, **changes})
 
     def __repr__(self) -> str:
-        return "Modes(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in Modes.__slots__) + ")"
+        return "Modes(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in Modes.FIELDS) + ")"
 
 
 current: contextvars.ContextVar[Modes] = contextvars.ContextVar(
@@ -158,6 +163,19 @@ class detect_anomaly(_Set):  # noqa: N801 - used like a function, as a context m
 
     def changes(self) -> dict[str, Any]:
         return {"anomaly": True}
+
+
+class tracing(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Hand this thread's ops, backward walks, random draws and reads of tensor values to `tracer` (or to
+    nobody: `tracing(None)` pauses a trace). Used by `compile` (jit/); affects only the thread that enters it."""
+
+    __slots__ = ("tracer",)
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+
+    def changes(self) -> dict[str, Any]:
+        return {"tracer": self.tracer}
 
 
 def _float_dtype(dtype: Any, who: str) -> np.dtype:

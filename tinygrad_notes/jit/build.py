@@ -1,0 +1,101 @@
+"""From a trace to a program: drop what nothing needs, decide where each value lives, write the code.
+
+Where a value lives:
+
+- `buffer`: an array allocated once, in the layout the traced call had, that its
+  ufunc writes with `out=` on every replay (no memory is taken from or given back
+  to the system while the step runs);
+- `fixed`: an object the program holds as it is: a parameter's own array (read
+  and written through), a constant, a view of either or of a buffer (made once);
+- `local`: a name bound anew on every replay: inputs, numbers (0-d results,
+  which numpy gives as scalars), and the results of calls that allocate.
+
+Steps whose values neither the outputs, nor the parameters' updates, nor a
+gradient or draw the step leaves behind depend on are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_notes.jit.record import Value
+from tinygrad_notes.program import Ref, Step, refs_in, resolve
+
+_COPY_METHODS = ("copy", "astype")
+
+
+def is_ufunc_call(step: Step) -> bool:
+    """A ufunc, or its reduce/accumulate: calls that take out= and give the traced layout in it."""
+    fn = step.fn
+    if isinstance(fn, np.ufunc):
+        return True
+    owner = getattr(fn, "__self__", None)
+    return isinstance(owner, np.ufunc) and getattr(fn, "__name__", "") in ("reduce", "accumulate")
+
+
+def live_steps(steps: list[Step], values: list[Value], needed: set[int]) -> list[Step]:
+    """The steps the outputs and the step's effects depend on, in order."""
+    kept = []
+    for step in reversed(steps):
+        visible = any(values[w].kind in ("state", "input") for w in step.writes)
+        if step.effect or visible or any(o in needed for o in step.outs) or any(w in needed for w in step.writes):
+            kept.append(step)
+            needed.update(refs_in(step.args))
+            needed.update(refs_in(step.kwargs))
+            needed.update(step.writes)
+    kept.reverse()
+    return kept
+
+
+class Plan:
+    """Where each slot of a program lives, and the objects that are fixed for good."""
+
+    def __init__(self, steps: list[Step], values: list[Value]) -> None:
+        self.storage: dict[int, str] = {}  # slot -> "buffer", "fixed" or "local"
+        self.objects: dict[int, Any] = {}  # slot -> its object, for buffer and fixed slots
+        self.folded: set[int] = set()  # ids of view steps made once, at build
+        for slot, value in enumerate(values):
+            if value.kind in ("state", "const"):
+                self.storage[slot], self.objects[slot] = "fixed", value.obj
+            elif value.kind == "input":
+                self.storage[slot] = "local"
+        for step in steps:
+            self._place(step, values)
+
+    def _place(self, step: Step, values: list[Value]) -> None:
+        if len(step.outs) != 1 or step.unpack:
+            for slot in step.outs:
+                self.storage[slot] = "local"
+            return
+        (slot,) = step.outs
+        value = values[slot]
+        bufferable = (is_ufunc_call(step) and "out" not in step.kwargs) or (
+            step.method in _COPY_METHODS and not step.kwargs and (step.method == "copy" or len(step.args) == 2))
+        if bufferable and value.order is not None and not (value.scalar and not value.written):
+            self.storage[slot] = "buffer"
+            self.objects[slot] = np.empty(value.shape, dtype=value.dtype, order=value.order)
+        elif step.view and all(self.storage.get(s) in ("fixed", "buffer") for s in refs_in((step.args, step.kwargs))):
+            self.storage[slot] = "fixed"  # a view of arrays that never change identity: made once, here
+            self.objects[slot] = step.call(_Lookup(self.objects))
+            self.folded.add(id(step))
+        else:
+            self.storage[slot] = "local"
+
+
+class _Lookup:
+    """values[slot] for the fixed objects of a plan (what folding a view needs)."""
+
+    def __init__(self, objects: dict[int, Any]) -> None:
+        self.objects = objects
+
+    def __getitem__(self, slot: int) -> Any:
+        return self.objects[slot]
+
+
+def output_slots(template: Any) -> set[int]:
+    return set(refs_in(template))
+
+
+__all__ = ["Plan", "live_steps", "is_ufunc_call", "Ref", "resolve"]
