@@ -32,6 +32,7 @@ import numpy as np
 from tinygrad_notes import mode
 from tinygrad_notes.jit.build import Plan, live_steps
 from tinygrad_notes.jit.emit import STALE, emit
+from tinygrad_notes.jit.floats import NotFloats, float_program
 from tinygrad_notes.jit.record import Lost
 from tinygrad_notes.jit.signature import rebuild, signature, structure
 from tinygrad_notes.jit.traced import Traced, plain
@@ -53,14 +54,25 @@ class Entry:
     """One signature's program and what verifying it needs."""
 
     def __init__(self, tracer: Tracer, templates: list[Any], shape: Any, keep: list[Any], seconds: float,
-                 name: str) -> None:
+                 name: str, floats: bool = False) -> None:
         values = tracer.values
         steps = live_steps(tracer.steps, values, set(refs_in(templates)))
-        self.plan = Plan(steps, values)
+        # values that outlive the program: its outputs, and the gradients it leaves in .grad
+        pinned = set(refs_in(templates)) | {s for step in steps if step.fn is set_grad for s in refs_in(step.args)}
+        self.plan = Plan(steps, values, pinned)
         used = set(refs_in([(s.args, s.kwargs) for s in steps])) | {w for s in steps for w in s.writes}
         state = [s for s in sorted(used) if values[s].kind == "state"]
         guards = [(values[s].owner, values[s].obj) for s in state if values[s].owner is not None]
-        self.source, self.program = emit(steps, values, self.plan, tracer.inputs, templates, guards, name)
+        self.source, self.program, self.constants = emit(steps, values, self.plan, tracer.inputs, templates, guards,
+                                                         name)
+        self.numpy_program = self.program
+        self.floats: str | None = None  # why a floats=True program is not used, or None
+        if floats:
+            try:
+                self.source, self.program = float_program(steps, values, self.plan, tracer.inputs, templates, guards,
+                                                          name)
+            except NotFloats as why:
+                self.floats = str(why)
         self.shape = shape
         self.keep = keep
         self.seconds = seconds
@@ -114,7 +126,7 @@ class CompiledFunction:
     """A function compiled by `compile`: call it like the function (see the module docstring)."""
 
     def __init__(self, fn: Callable[..., Any], verify: bool = False, strict: bool = False,
-                 max_signatures: int = MAX_SIGNATURES) -> None:
+                 max_signatures: int = MAX_SIGNATURES, floats: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
         if max_signatures < 1:
@@ -124,6 +136,7 @@ class CompiledFunction:
         self.verify = verify
         self.strict = strict
         self.max_signatures = max_signatures
+        self.floats = floats
         self._cache: OrderedDict[tuple, Entry | str] = OrderedDict()
         self._lock = threading.RLock()  # one call at a time: a program's buffers are shared by its replays
         self.stats = {"traces": 0, "verifications": 0, "replays": 0, "eager": 0, "trace_seconds": 0.0}
@@ -184,7 +197,10 @@ class CompiledFunction:
                           "argument shapes will too (see docs/compile.md; strict=True makes this an error).",
                           CompileWarning, stacklevel=4)
             return _plain_result(result), "eager"
-        entry = Entry(tracer, templates, shape, keep, time.perf_counter() - started, self.name)
+        entry = Entry(tracer, templates, shape, keep, time.perf_counter() - started, self.name, self.floats)
+        if entry.floats is not None:
+            warnings.warn(f"compile({self.name}, floats=True): the program is not all float64 scalars "
+                          f"({entry.floats}); it runs as numpy calls instead", CompileWarning, stacklevel=4)
         self.stats["trace_seconds"] += time.perf_counter() - started
         return rebuild(shape, [plain(_data(o)) for o in outputs], _detached), entry
 
@@ -205,7 +221,13 @@ class CompiledFunction:
         return templates
 
     def _replay(self, entry: Entry, leaves: list[Any]) -> Any:
-        outs = entry.program(*_inputs(leaves))
+        flat = _inputs(leaves)
+        try:
+            outs = entry.program(*flat)
+        except ArithmeticError:  # Python floats raise where numpy gives inf or nan: numpy's program, same effects
+            if entry.program is entry.numpy_program:
+                raise
+            outs = entry.numpy_program(*flat)
         if outs is STALE:
             return STALE
         return rebuild(entry.shape, outs, _detached)
@@ -294,17 +316,18 @@ def _plain_result(result: Any) -> Any:
 
 
 def compile(fn: F | None = None, *, verify: bool = False, strict: bool = False,  # noqa: A001 - the name users expect
-            max_signatures: int = MAX_SIGNATURES) -> Any:
+            max_signatures: int = MAX_SIGNATURES, floats: bool = False) -> Any:
     """Compile a step (forward, backward, optimizer update) into straight-line numpy; usable as a decorator.
 
     The first call with given argument shapes traces `fn`, the next one checks the program against eager,
     later ones replay it. `verify=True` checks every call; `strict=True` raises CompileError where a trace
-    cannot be replayed instead of warning and running eagerly; at most `max_signatures` programs are kept.
-    See docs/compile.md.
+    cannot be replayed instead of warning and running eagerly; at most `max_signatures` programs are kept;
+    `floats=True` runs a graph of float64 scalars as Python arithmetic on floats. See docs/compile.md.
     """
     if fn is None:
-        return lambda f: CompiledFunction(f, verify=verify, strict=strict, max_signatures=max_signatures)
-    return CompiledFunction(fn, verify=verify, strict=strict, max_signatures=max_signatures)
+        return lambda f: CompiledFunction(f, verify=verify, strict=strict, max_signatures=max_signatures,
+                                          floats=floats)
+    return CompiledFunction(fn, verify=verify, strict=strict, max_signatures=max_signatures, floats=floats)
 
 
 def replay_as_call(method: F) -> F:

@@ -49,22 +49,54 @@ def live_steps(steps: list[Step], values: list[Value], needed: set[int]) -> list
     return kept
 
 
-class Plan:
-    """Where each slot of a program lives, and the objects that are fixed for good."""
+def last_uses(steps: list[Step], pinned: set[int]) -> dict[int, int]:
+    """For each slot, the index of the last step that uses it, or uses a view of it (len(steps): never free)."""
+    last: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        for slot in (*refs_in(step.args), *refs_in(step.kwargs), *step.writes, *step.outs):
+            last[slot] = i
+    for slot in pinned:
+        last[slot] = len(steps)
+    for i in range(len(steps) - 1, -1, -1):  # a view keeps the memory it looks at: its uses are its bases' too
+        step = steps[i]
+        if step.view:
+            end = max(last.get(out, i) for out in step.outs)
+            for base in refs_in((step.args, step.kwargs)):
+                last[base] = max(last.get(base, i), end)
+    return last
 
-    def __init__(self, steps: list[Step], values: list[Value]) -> None:
+
+class Plan:
+    """Where each slot of a program lives, and the objects that are fixed for good.
+
+    Buffers are handed out like registers: a buffer whose value has no later use goes back to a pool, and the
+    next value of the same shape, dtype and layout takes the most recently freed one, still warm in the cache
+    (as numpy's allocator would hand back the memory it just freed).
+    """
+
+    def __init__(self, steps: list[Step], values: list[Value], pinned: set[int]) -> None:
         self.storage: dict[int, str] = {}  # slot -> "buffer", "fixed" or "local"
         self.objects: dict[int, Any] = {}  # slot -> its object, for buffer and fixed slots
         self.folded: set[int] = set()  # ids of view steps made once, at build
+        self.n_buffers = 0
         for slot, value in enumerate(values):
             if value.kind in ("state", "const"):
                 self.storage[slot], self.objects[slot] = "fixed", value.obj
             elif value.kind == "input":
                 self.storage[slot] = "local"
-        for step in steps:
-            self._place(step, values)
+        last = last_uses(steps, pinned)
+        ending: dict[int, list[int]] = {}
+        for slot, i in last.items():
+            ending.setdefault(i, []).append(slot)
+        pool: dict[tuple, list[np.ndarray]] = {}
+        for i, step in enumerate(steps):
+            self._place(step, values, pool)
+            for slot in ending.get(i, ()):
+                if self.storage.get(slot) == "buffer":
+                    buf = self.objects[slot]
+                    pool.setdefault(_key(buf), []).append(buf)
 
-    def _place(self, step: Step, values: list[Value]) -> None:
+    def _place(self, step: Step, values: list[Value], pool: dict[tuple, list[np.ndarray]]) -> None:
         if len(step.outs) != 1 or step.unpack:
             for slot in step.outs:
                 self.storage[slot] = "local"
@@ -75,13 +107,22 @@ class Plan:
             step.method in _COPY_METHODS and not step.kwargs and (step.method == "copy" or len(step.args) == 2))
         if bufferable and value.order is not None and not (value.scalar and not value.written):
             self.storage[slot] = "buffer"
-            self.objects[slot] = np.empty(value.shape, dtype=value.dtype, order=value.order)
+            free = pool.get((value.shape, value.dtype.str, value.order))
+            if free:
+                self.objects[slot] = free.pop()
+            else:
+                self.objects[slot] = np.empty(value.shape, dtype=value.dtype, order=value.order)
+                self.n_buffers += 1
         elif step.view and all(self.storage.get(s) in ("fixed", "buffer") for s in refs_in((step.args, step.kwargs))):
             self.storage[slot] = "fixed"  # a view of arrays that never change identity: made once, here
             self.objects[slot] = step.call(_Lookup(self.objects))
             self.folded.add(id(step))
         else:
             self.storage[slot] = "local"
+
+
+def _key(buf: np.ndarray) -> tuple:
+    return buf.shape, buf.dtype.str, "C" if buf.flags.c_contiguous else "F"
 
 
 class _Lookup:

@@ -86,8 +86,9 @@ class Source:
 
 
 def emit(steps: list[Step], values: list[Value], plan: Plan, inputs: list[int], outputs: list[Any],
-         guards: list[tuple[Any, Any]], name: str) -> tuple[str, Any]:
-    """The source of the program and the function made from it: f(*inputs) -> outputs, or STALE."""
+         guards: list[tuple[Any, Any]], name: str) -> tuple[str, Any, list[Any]]:
+    """The program's source, the function made from it (f(*inputs) -> outputs, or STALE), and the objects it
+    closes over (k0, k1, ...)."""
     out = Source(plan, values)
     stale = out.constant(STALE)
     for owner, obj in guards:  # a parameter whose array was replaced since the trace: trace again
@@ -110,7 +111,7 @@ def emit(steps: list[Step], values: list[Value], plan: Plan, inputs: list[int], 
               f"    return program\n")
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<compiled {name}>", "exec"), namespace)  # noqa: S102 - our own generated source
-    return source, namespace["make"](*out.constants)
+    return source, namespace["make"](*out.constants), out.constants
 
 
 class _Stale:
@@ -131,7 +132,7 @@ def _step_lines(step: Step, out: Source) -> list[str]:
         return [f"{holder}._data = {value}", f"{leaf}.grad = {holder}"]
     if fn is T.clear_grad:
         return [f"{out.src(step.args[0])}.grad = None"]
-    args = [out.src(a) for a in step.args]
+    args = [_fast_number(a, step, out) for a in step.args]
     kwargs = [f"{k}={out.src(v)}" for k, v in step.kwargs.items()]
     plan = out.plan
     if len(step.outs) == 1 and not step.unpack:
@@ -156,6 +157,24 @@ def _step_lines(step: Step, out: Source) -> list[str]:
         names = ", ".join(out.name(s) for s in step.outs)
         return [f"{names}, = {call}" if len(step.outs) == 1 else f"{names} = {call}"]
     return [call]
+
+
+_ELEMENTWISE = {np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum}
+
+
+def _fast_number(template: Any, step: Step, out: Source) -> str:
+    """A Python number beside an array of a float dtype, as a 0-d array of that dtype: numpy casts a Python
+    number to the array's dtype anyway (it is a "weak" scalar), and takes a 0-d array faster than a number."""
+    if type(template) not in (int, float) or step.fn not in _ELEMENTWISE or step.kwargs or len(step.outs) != 1:
+        return out.src(template)
+    result = out.values[step.outs[0]]
+    arrays = [a for a in step.args if type(a) is Ref]
+    if result.dtype is None or result.dtype.kind != "f" or result.shape == () or len(arrays) != 1:
+        return out.src(template)
+    other = out.values[arrays[0].slot]
+    if other.dtype != result.dtype or other.shape == ():
+        return out.src(template)
+    return out.constant(np.array(template, dtype=result.dtype))
 
 
 def _callee(step: Step, out: Source) -> str:

@@ -234,7 +234,9 @@ class Tracer(Recorder):
             return
         where = user_line()
         value = self.wrap(plain(out), where)
-        self.record(Step(ForwardCall(cls, node, shells), targs, tattrs, outs=(value.slot,), op=cls, where=where))
+        view = _shares_memory([out], [a._data if isinstance(a, Tensor) else a for a in args])
+        self.record(Step(ForwardCall(cls, node, shells), targs, tattrs, outs=(value.slot,), op=cls, where=where,
+                         view=view))
         self._set_output(cls, ctx, t, value)
         self.whole_ops[id(ctx)] = (node, shells)
 
@@ -311,9 +313,13 @@ class Tracer(Recorder):
             self.stop(f"the trace lost track of a value: {lost}", user_line())
             return real
         where = user_line()
-        values = [self.wrap(plain(r._data if isinstance(r, Tensor) else r), where) for r in real if r is not None]
+        arrays = [plain(r._data if isinstance(r, Tensor) else r) for r in real if r is not None]
+        values = [self.wrap(a, where) for a in arrays]
+        view = _shares_memory(arrays, [g, *(a._data if isinstance(a, Tensor) else a for a in node.inputs),
+                                       node.out_data if cls.saves_output else None, *saved.values()])
         call = BackwardCall(cls, stand_in, shells, tuple(saved), present)
-        self.record(Step(call, targs, outs=tuple(v.slot for v in values), op=cls, where=where, unpack=True))
+        self.record(Step(call, targs, outs=tuple(v.slot for v in values), op=cls, where=where, unpack=True,
+                         view=view))
         it = iter(values)
         return tuple(next(it) if p else None for p in present)
 
@@ -423,6 +429,12 @@ def _call_rule(node: Any, g: Any, raw: bool) -> tuple:
         result = cls.backward(node, g)
         return result if type(result) is tuple else (result,)
     return _call_user_backward(node, _make(g, False, None) if raw else g, len(node.inputs))
+
+
+def _shares_memory(results: list[Any], sources: list[Any]) -> bool:
+    """True when a result may share memory with a source (it is a view: the sources' buffers must outlive it)."""
+    arrays = [plain(a) for a in sources if isinstance(a, np.ndarray)]
+    return any(isinstance(r, np.ndarray) and np.may_share_memory(plain(r), a) for r in results for a in arrays)
 
 
 def _has_value(tracer: Tracer, template: Any) -> bool:
