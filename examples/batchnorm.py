@@ -37,7 +37,7 @@ import numpy as np
 import nn
 import optim
 import viz
-from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes import Tensor, compile, no_grad
 from tinygrad_notes.data import Normalizer, train_dev_test_split
 from tinygrad_notes.datasets import load_digits
 
@@ -67,17 +67,22 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, flo
     return cost, float((logits.data.argmax(axis=1) == y).mean())
 
 
-def train(batch_norm: bool, data: dict, epochs: int, seed: int) -> dict[str, list]:
+def train(batch_norm: bool, data: dict, epochs: int, seed: int, compiled: bool = False) -> dict[str, list]:
     """Mini-batch gradient descent; train and dev cost and accuracy after every epoch."""
     model = build_model(batch_norm, np.random.default_rng(seed))
     opt = optim.SGD(model.parameters(), lr=LR)
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)
     history: dict[str, list] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": []}
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> None:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(Tensor(xb)), yb).backward()
+        opt.step()
+
+    step = compile(step) if compiled else step
     for _ in range(epochs):
         for xb, yb in batches:
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(Tensor(xb)), yb).backward()
-            opt.step()
+            step(xb, yb)
         for split in ("train", "dev"):
             cost, acc = evaluate(model, data[f"X_{split}"], data[f"y_{split}"])
             history[f"{split}_cost"].append(cost)
@@ -107,7 +112,7 @@ def plot_curves(histories: dict[str, dict], path: Path) -> None:
     viz.save_figure(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     epochs = 3 if quick else 20
@@ -117,7 +122,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     data = {"X_train": normalizer.transform(X_train), "y_train": y_train,
             "X_dev": normalizer.transform(X_dev), "y_dev": y_dev}
 
-    histories = {run: train(batch_norm, data, epochs, seed) for run, batch_norm in RUNS.items()}
+    histories = {run: train(batch_norm, data, epochs, seed, compiled) for run, batch_norm in RUNS.items()}
     plot_curves(histories, out / "curves.png")
 
     print(f"digits: {len(y_train)} training and {len(y_dev)} dev images; {DEPTH} hidden layers of {WIDTH}, "
@@ -139,5 +144,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, the initial weights and the batches")
+    parser.add_argument("--compile", action="store_true",
+                        help="train with compiled steps (tinygrad_notes.compile): the same numbers, less time")
     args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    main(args.out, args.quick, args.seed, args.compile)

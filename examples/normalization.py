@@ -38,7 +38,7 @@ import numpy as np
 import nn
 import optim
 import viz
-from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes import Tensor, compile, no_grad
 from tinygrad_notes.data import Normalizer
 
 DEFAULT_OUT = "out/examples/normalization"
@@ -59,18 +59,23 @@ def stability_limit(X: np.ndarray) -> float:
     return float(2 / np.linalg.eigvalsh(hessian).max())
 
 
-def train(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[nn.Linear, list[float]]:
+def train(X: np.ndarray, y: np.ndarray, lr: float, steps: int, compiled: bool = False) -> tuple[nn.Linear, list[float]]:
     """Batch gradient descent on the mean squared error from w = 0, b = 0; the cost before each step and after."""
     model = nn.Linear(2, 1, init="zeros")  # one linear unit has no symmetry to break: start both runs at w = 0
     opt = optim.SGD(model.parameters(), lr=lr)
     inputs, costs = Tensor(X), []
+
+    def step() -> Tensor:
+        opt.zero_grad()
+        cost = nn.functional.mse_loss(model(inputs), y)
+        cost.backward()
+        opt.step()
+        return cost
+
+    step = compile(step) if compiled else step
     with np.errstate(over="ignore", invalid="ignore"):  # the learning rates that diverge overflow, on purpose
         for _ in range(steps):
-            opt.zero_grad()
-            cost = nn.functional.mse_loss(model(inputs), y)
-            cost.backward()
-            costs.append(cost.item())
-            opt.step()
+            costs.append(step().item())
         with no_grad():
             costs.append(nn.functional.mse_loss(model(inputs), y).item())
     return model, costs
@@ -118,7 +123,7 @@ def plot_costs(curves: dict[str, tuple[float, list]], path: Path) -> None:
     viz.save_figure(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps, per_decade = (100, 2) if quick else (200, 4)
@@ -130,7 +135,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
     results, sweeps, limits, curves = {}, {}, {}, {}
     for name, (train_X, dev_X) in inputs.items():
-        models, runs = zip(*(train(train_X, y_train, float(lr), steps) for lr in lrs))
+        models, runs = zip(*(train(train_X, y_train, float(lr), steps, compiled) for lr in lrs))
         sweeps[name] = [costs[-1] for costs in runs]
         limits[name] = stability_limit(train_X)
         ok = [i for i, costs in enumerate(runs) if converged(costs)]
@@ -163,5 +168,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data")
+    parser.add_argument("--compile", action="store_true",
+                        help="train with compiled steps (tinygrad_notes.compile): the same numbers, less time")
     args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    main(args.out, args.quick, args.seed, args.compile)

@@ -39,7 +39,7 @@ import numpy as np
 import nn
 import optim
 import viz
-from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes import Tensor, compile, no_grad
 from tinygrad_notes.datasets import make_moons
 
 DEFAULT_OUT = "out/examples/optimizers"
@@ -62,19 +62,26 @@ def build_model(generator: np.random.Generator) -> nn.Sequential:
                          nn.Linear(16, 1, generator=generator))
 
 
-def train(name: str, X: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> tuple[nn.Module, list, list]:
+def train(name: str, X: np.ndarray, y: np.ndarray, epochs: int, seed: int,
+          compiled: bool = False) -> tuple[nn.Module, list, list]:
     """Mini-batch training with one optimizer; the cost of every mini-batch, raw and EWMA-smoothed."""
     model = build_model(np.random.default_rng(seed))
     opt = OPTIMIZERS[name](model.parameters(), LR)
     batches = optim.minibatches(X, y[:, None].astype(np.float32), batch_size=64, seed=seed)  # same order for all
     smoother = optim.EWMA(beta=0.95)
     raw, smooth = [], []
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        cost = nn.functional.binary_cross_entropy_with_logits(model(Tensor(xb)), yb)
+        cost.backward()
+        opt.step()
+        return cost
+
+    step = compile(step) if compiled else step
     for _ in range(epochs):
         for xb, yb in batches:
-            opt.zero_grad()
-            cost = nn.functional.binary_cross_entropy_with_logits(model(Tensor(xb)), yb)
-            cost.backward()
-            opt.step()
+            cost = step(xb, yb)
             raw.append(cost.item())
             smooth.append(smoother.update(cost.item()))
     return model, raw, smooth
@@ -133,7 +140,7 @@ def plot_bowl(paths: dict[str, np.ndarray], path: Path) -> None:
     viz.save_figure(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     epochs = 40 if quick else 300
@@ -141,7 +148,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
     results, curves, paths = {}, {}, {}
     for name in OPTIMIZERS:
-        model, raw, smooth = train(name, X, y, epochs, seed)
+        model, raw, smooth = train(name, X, y, epochs, seed, compiled)
         curves[name] = (raw, smooth)
         with no_grad():
             logits = model(Tensor(X))
@@ -169,5 +176,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the batches")
+    parser.add_argument("--compile", action="store_true",
+                        help="train with compiled steps (tinygrad_notes.compile): the same numbers, less time")
     args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    main(args.out, args.quick, args.seed, args.compile)

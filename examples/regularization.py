@@ -39,7 +39,7 @@ import numpy as np
 import nn
 import optim
 import viz
-from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes import Tensor, compile, no_grad
 from tinygrad_notes.datasets import make_moons
 
 DEFAULT_OUT = "out/examples/regularization"
@@ -82,19 +82,24 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, flo
     return cost, float(((logits.data[:, 0] > 0) == y).mean())
 
 
-def train(run: str, model: nn.Module, data: dict, epochs: int) -> dict[str, list]:
+def train(run: str, model: nn.Module, data: dict, epochs: int, compiled: bool = False) -> dict[str, list]:
     """Full-batch Adam; train and dev cost and accuracy every EVAL_EVERY epochs."""
     opt = optim.Adam(model.parameters(), lr=0.01)
     X, y = data["X_train"], data["y_train"]
     inputs, targets = Tensor(X), y[:, None].astype(np.float32)
     history: dict[str, list] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": []}
-    for epoch in range(1, epochs + 1):
+
+    def step() -> None:
         opt.zero_grad()
         cost = nn.functional.binary_cross_entropy_with_logits(model(inputs), targets)
         if run == "L2":
             cost = cost + nn.l2_penalty(model, LAMBD, m=len(y))
         cost.backward()
         opt.step()
+
+    step = compile(step) if compiled else step
+    for epoch in range(1, epochs + 1):
+        step()
         if epoch % EVAL_EVERY:
             continue
         for split in ("train", "dev"):
@@ -121,7 +126,7 @@ def plot_costs(histories: dict[str, dict], path: Path) -> None:
     viz.save_figure(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     epochs, hidden = (500, 50) if quick else (2000, 100)
@@ -133,7 +138,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     results, histories = {}, {}
     for run in RUNS:
         model = build_model(run, hidden, np.random.default_rng(seed))
-        h = histories[run] = train(run, model, data, epochs)
+        h = histories[run] = train(run, model, data, epochs, compiled)
         tag = run.lower()
         viz.plot_learning_curves(h["train_cost"], h["dev_cost"], train_accuracy=h["train_accuracy"],
                                  dev_accuracy=h["dev_accuracy"], base_error=FLIP, title=f"{run}: learning curves",
@@ -168,5 +173,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the figures (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="a shorter run (seconds), for a smoke test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the masks")
+    parser.add_argument("--compile", action="store_true",
+                        help="train with compiled steps (tinygrad_notes.compile): the same numbers, less time")
     args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    main(args.out, args.quick, args.seed, args.compile)

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import viz
-from tinygrad_notes import Tensor, gradcheck
+from tinygrad_notes import Tensor, compile, gradcheck
 
 DEFAULT_OUT = "out/examples/scalar_neuron"
 MICROGRAD = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}  # o = tanh(n) = 1/sqrt(2)
@@ -67,7 +67,21 @@ def closed_form(v: dict[str, float]) -> dict[str, float]:
     return {"x1": v["w1"] * dn, "w1": v["x1"] * dn, "x2": v["w2"] * dn, "w2": v["x2"] * dn, "b": dn}
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def compiled_backprop(leaves: dict[str, Tensor]) -> dict[str, float]:
+    """The same gradients from a compiled step on Python floats: traced, checked against eager, then replayed."""
+    def gradients() -> dict[str, Tensor]:
+        for t in leaves.values():
+            t.grad = None
+        neuron(**leaves).backward()
+        return {name: t.grad for name, t in leaves.items()}
+
+    step = compile(gradients, floats=True)
+    for _ in range(3):  # trace, check against eager, replay
+        grads = step()
+    return {name: g.item() for name, g in grads.items()}
+
+
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     values = inputs_for(seed)
@@ -80,6 +94,8 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     viz.retain_grads(o)  # keep the intermediate gradients too, for the picture
     o.backward(retain_graph=True)  # keep the graph, so that it can still be drawn
     backprop = {name: t.grad.item() for name, t in leaves.items()}
+    if compiled:
+        backprop = compiled_backprop(leaves)
     by_hand = closed_form(values)
     report = gradcheck(neuron, {name: np.float64(value) for name, value in values.items()})
     numerical = {name: report[name].worst[0].numerical for name in values}
@@ -111,5 +127,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the pictures (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true", help="accepted like the other examples (this one is instant)")
     parser.add_argument("--seed", type=int, default=0, help="0: micrograd's values; another: random inputs")
+    parser.add_argument("--compile", action="store_true",
+                        help="the gradients again from a compiled step on Python floats (compile(..., floats=True))")
     args = parser.parse_args()
-    main(args.out, args.quick, args.seed)
+    main(args.out, args.quick, args.seed, args.compile)

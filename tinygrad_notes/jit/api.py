@@ -61,6 +61,7 @@ class Entry:
         pinned = set(refs_in(templates)) | {s for step in steps if step.fn is set_grad for s in refs_in(step.args)}
         self.plan = Plan(steps, values, pinned)
         used = set(refs_in([(s.args, s.kwargs) for s in steps])) | {w for s in steps for w in s.writes}
+        used |= {tracer.state_behind(s) for s in used if values[s].kind == "const"} - {None}
         state = [s for s in sorted(used) if values[s].kind == "state"]
         guards = [(values[s].owner, values[s].obj) for s in state if values[s].owner is not None]
         self.source, self.program, self.constants = emit(steps, values, self.plan, tracer.inputs, templates, guards,

@@ -130,6 +130,16 @@ class Recorder:
             base = getattr(base, "base", None)
         return self.add(Value("const", obj=arr, like=arr), arr)
 
+    def state_behind(self, slot: int) -> int | None:
+        """The state slot whose memory a const is a view of (W.T made before W was adopted), if any."""
+        base = getattr(self.values[slot].obj, "base", None)
+        while base is not None:
+            known = self.slot_of.get(id(base))
+            if known is not None and self.values[known].kind == "state":
+                return known
+            base = getattr(base, "base", None)
+        return None
+
     def is_value(self, x: Any) -> bool:
         """True for a value the program can compute: a Traced array of this trace, or a known plain array."""
         if isinstance(x, Traced):
