@@ -291,3 +291,13 @@ def test_compile_checks_its_arguments():
         compile(3)
     with pytest.raises(ValueError, match="max_signatures"):
         compile(lambda: None, max_signatures=0)
+
+
+def test_floats_on_a_program_of_arrays_warns_and_runs_numpy_calls():
+    w = Tensor(np.ones(3), requires_grad=True)
+    f = compile(lambda: (w * 2).sum().detach(), floats=True)
+    with pytest.warns(CompileWarning, match=r"floats=True.*not all float64 scalars"):
+        f()
+    for _ in range(2):
+        assert f().item() == 6.0
+    assert f.programs()[0].floats is not None and "out=" in f.source()

@@ -52,6 +52,7 @@ class Function:
     raw_grads: bool = False  # backward also runs on plain numpy gradients (the library's primitives)
     commutative: bool = False  # the order of the inputs does not matter (add, mul): pictures need not number them
     batched: Any = None  # replay rule on a leading batch axis (batching.py); None: the replay runs it once per copy
+    replayable: bool = True  # False: compile refuses a step that uses it, by name (a forward with side effects)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

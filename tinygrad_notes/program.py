@@ -7,10 +7,9 @@ references, makes the call, and stores its result(s) as new values; a step may
 also write into values it was given (`writes`, through `out=` or item assignment).
 
 Two replays use it: the gradient checker re-runs a recorded graph, one step per
-op (gradcheck/replay.py, `op_step`), and a compiled step re-runs a traced
-function, one step per numpy call (jit/). Both run their steps with `run`; the
-compiled step also turns its program into straight-line Python (jit/emit.py),
-which is the same program without the interpreter's loop.
+op (gradcheck/replay.py, `op_step`), with `run`; a compiled step re-runs a traced
+function, one step per numpy call (jit/), written out as straight-line Python
+(jit/emit.py): the same steps without the interpreter's loop.
 """
 
 from __future__ import annotations

@@ -199,6 +199,7 @@ class CompiledFunction:
                           CompileWarning, stacklevel=4)
             return _plain_result(result), "eager"
         entry = Entry(tracer, templates, shape, keep, time.perf_counter() - started, self.name, self.floats)
+        tracer.release()
         if entry.floats is not None:
             warnings.warn(f"compile({self.name}, floats=True): the program is not all float64 scalars "
                           f"({entry.floats}); it runs as numpy calls instead", CompileWarning, stacklevel=4)

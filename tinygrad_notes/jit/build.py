@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes.jit.record import Value
-from tinygrad_notes.program import Ref, Step, refs_in, resolve
+from tinygrad_notes.program import Step, refs_in
 
 _COPY_METHODS = ("copy", "astype")
 
@@ -134,9 +134,3 @@ class _Lookup:
     def __getitem__(self, slot: int) -> Any:
         return self.objects[slot]
 
-
-def output_slots(template: Any) -> set[int]:
-    return set(refs_in(template))
-
-
-__all__ = ["Plan", "live_steps", "is_ufunc_call", "Ref", "resolve"]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes.jit import tracer as T
-from tinygrad_notes.jit.build import Plan, is_ufunc_call
+from tinygrad_notes.jit.build import Plan
 from tinygrad_notes.jit.record import Value
 from tinygrad_notes.program import Ref, Step
 from tinygrad_notes.tensor import _make
@@ -186,5 +186,3 @@ def _call(step: Step, args: list[str], kwargs: list[str], out: Source) -> str:
         return f"{args[0]}.{step.method}({', '.join([*args[1:], *kwargs])})"
     return f"{_callee(step, out)}({', '.join([*args, *kwargs])})"
 
-
-__all__ = ["emit", "STALE", "is_ufunc_call"]

@@ -271,7 +271,7 @@ class Recorder:
     def method(self, arr: Traced, name: str, args: tuple, kwargs: dict) -> Any:
         """A method of a traced array that numpy does not route through its protocols."""
         own = arr.view(np.ndarray)
-        if name == "__getitem__" and _mask_index(args[0]):
+        if name == "__getitem__" and mask_index(args[0]):
             self.refuse("indexing with a boolean mask: the result's shape depends on the values")
             return own[plain(args[0])]
         if name in ("__setitem__", "fill"):
@@ -325,6 +325,7 @@ def _is_view_of(results: Any, sources: list[np.ndarray]) -> bool:
     return bool(sources) and all(any(np.may_share_memory(r, s) for s in sources) for r in results)
 
 
-def _mask_index(index: Any) -> bool:
+def mask_index(index: Any) -> bool:
+    """True for an index with a boolean mask in it (its result's shape depends on the mask's values)."""
     items = index if isinstance(index, tuple) else (index,)
     return any(isinstance(i, np.ndarray) and i.dtype == bool and i.ndim > 0 for i in items)

@@ -32,11 +32,11 @@ from tinygrad_notes import mode
 from tinygrad_notes.autograd import _call_user_backward
 from tinygrad_notes.function import op_name
 from tinygrad_notes.jit.opcalls import BackwardCall, ForwardCall, replay_node, saved_state
-from tinygrad_notes.jit.record import Lost, Recorder, Value, _mask_index
+from tinygrad_notes.jit.record import Lost, Recorder, Value, mask_index
 from tinygrad_notes.jit.traced import Traced, plain
 from tinygrad_notes.jit.walk import TracingWalk
 from tinygrad_notes.jit.where import called_from_library, describe, user_line
-from tinygrad_notes.program import Ref, Step
+from tinygrad_notes.program import Step
 from tinygrad_notes.tensor import Tensor, _make, version_box
 
 _TENSOR_FILE = Tensor.__init__.__code__.co_filename
@@ -121,6 +121,13 @@ class Tracer(Recorder):
                 g._data = g._data.view(np.ndarray)
         self.stopped = True
 
+    def release(self) -> None:
+        """Drop what the trace kept (every array it saw), once its program is built: a traced array left
+        somewhere (a graph the user kept) must not hold the whole step's memory through its tracer."""
+        self.values, self.steps, self.slot_of, self.keep = [], [], {}, []
+        self.whole_ops.clear()
+        self.grad_leaves.clear()
+
     def finish_grads(self) -> None:
         """Each leaf's `.grad` as the step left it: the walk's, or None (a zero_grad after the step)."""
         for leaf, last in self.grad_leaves.values():
@@ -193,11 +200,11 @@ class Tracer(Recorder):
         """After an op's forward (run_op): make sure its output is a value of the program."""
         if self.stopped:
             return
-        if getattr(cls, "replayable", True) is False:
+        if not cls.replayable:
             self.refuse(f"the op {op_name(cls)} (its class says replayable = False)")
             return
         index = attrs.get("index") if attrs else None
-        if index is not None and _mask_index(index):
+        if index is not None and mask_index(index):
             self.refuse(f"{op_name(cls)} with a boolean mask: its output's shape depends on the values")
             return
         out = t._data
@@ -459,5 +466,3 @@ def _eager_data(tensor: Tensor) -> np.ndarray:
         d.flags.writeable = False
     return d
 
-
-__all__ = ["Tracer", "CompileError", "Ref"]
