@@ -177,8 +177,13 @@ class CompiledFunction:
             self._cache.popitem(last=False)
         return result
 
-    def _trace(self, args: tuple, kwargs: dict, leaves: list[Any], keep: list[Any]) -> tuple[Any, Entry | str]:
-        """Run the function for real with a tracer; its result, and its program (or "eager", with a warning)."""
+    def _trace(self, args: tuple, kwargs: dict, leaves: list[Any], keep: list[Any],
+               build: bool = True) -> tuple[Any, Any]:
+        """Run the function for real with a tracer: its result, and its program (or "eager", with a warning).
+
+        `build=False` (the eager run of a check): instead of a program, the trace's list of steps, to say where
+        two traces part if the check fails.
+        """
         tracer = Tracer(self.name, self.strict)
         started = time.perf_counter()
         tracer.begin(leaves)
@@ -198,6 +203,10 @@ class CompiledFunction:
                           "argument shapes will too (see docs/compile.md; strict=True makes this an error).",
                           CompileWarning, stacklevel=4)
             return _plain_result(result), "eager"
+        if not build:
+            steps = [(s.name(), s.where) for s in live_steps(tracer.steps, tracer.values, set(refs_in(templates)))]
+            tracer.release()
+            return rebuild(shape, [plain(_data(o)) for o in outputs], _detached), steps
         entry = Entry(tracer, templates, shape, keep, time.perf_counter() - started, self.name, self.floats)
         tracer.release()
         if entry.floats is not None:
@@ -245,7 +254,7 @@ class CompiledFunction:
             return self._first_call(key, args, kwargs, leaves, keep)
         after_program = entry.snapshot(flat)
         before.restore()
-        eager_result, again = self._trace(args, kwargs, leaves, keep)
+        eager_result, again = self._trace(args, kwargs, leaves, keep, build=False)
         self.stats["verifications"] += 1
         if again == "eager":  # this call's trace met something it cannot replay (it warned): eager from now on
             self._cache[key] = "eager"
@@ -265,15 +274,15 @@ class CompiledFunction:
         lines += [f"  - {why}" for why in found[:8]]
         if len(found) > 8:
             lines.append(f"  - ... and {len(found) - 8} more")
-        if isinstance(again, Entry):
-            for i, (a, b) in enumerate(zip(entry.trace, again.trace)):
+        if isinstance(again, list):
+            for i, (a, b) in enumerate(zip(entry.trace, again)):
                 if a[0] != b[0]:
                     lines.append(f"The two traces part at step {i}: {a[0]} at {describe(a[1])}\n"
                                  f"  this call instead: {b[0]} at {describe(b[1])}")
                     break
             else:
-                if len(entry.trace) != len(again.trace):
-                    lines.append(f"The two traces have {len(entry.trace)} and {len(again.trace)} steps.")
+                if len(entry.trace) != len(again):
+                    lines.append(f"The two traces have {len(entry.trace)} and {len(again)} steps.")
         lines.append("Usual causes: a value computed with numpy outside tensor ops from something that changes "
                      "(it is frozen at its traced value), Python state that changed between calls (a global, "
                      "module.train()/eval()), or a branch on data. See docs/compile.md.")
