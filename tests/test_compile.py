@@ -14,6 +14,7 @@ import optim
 import tinygrad_notes.function as function_module
 import tinygrad_notes.tensor as tensor_module
 from tinygrad_notes import Tensor, compile, no_grad
+from tinygrad_notes import grad as tn_grad
 from tinygrad_notes import random as tn_random
 
 STEPS = 5
@@ -247,3 +248,41 @@ def test_in_place_update_written_in_the_step_is_recorded():
         results.append([step(X[i], Y[i]).item() for i in range(STEPS)] + [p.data.copy() for p in params])
     assert results[0][:STEPS] == results[1][:STEPS]
     assert all(same(a, b) for a, b in zip(results[0][STEPS:], results[1][STEPS:]))
+
+
+def test_a_gradient_penalty_with_create_graph_is_bit_identical():
+    def make():
+        w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+        def step(x):
+            x = Tensor(x, requires_grad=True)  # made in the step: its .grad is no later call's business
+            y = (x * w).tanh().sum()
+            (gx,) = tn_grad(y, [x], create_graph=True)
+            (gx * gx).sum().backward()  # second order: the backward of the backward
+            g = w.grad
+            w.grad = None
+            return g
+
+        return step
+
+    eager, compiled = make(), compile(make())
+    rng = np.random.default_rng(0)
+    for _ in range(STEPS):
+        x = rng.standard_normal(3)
+        assert same(eager(x), compiled(x))
+    assert compiled.stats["replays"] == STEPS - 2
+
+
+def test_a_tensor_made_and_filled_in_the_step_starts_again_each_call():
+    def step(x):
+        total = Tensor(np.zeros(3))
+        with no_grad():
+            total += Tensor(x)  # written in place: the program resets it to zeros before each replay
+            total *= 2
+        return total
+
+    compiled = compile(step)
+    for i in range(STEPS):
+        x = np.full(3, float(i))
+        assert same(compiled(x), step(x))
+    assert compiled.stats["replays"] == STEPS - 2

@@ -36,7 +36,7 @@ from tinygrad_notes.jit.record import Lost, Recorder, Value, mask_index
 from tinygrad_notes.jit.traced import Traced, plain
 from tinygrad_notes.jit.walk import TracingWalk
 from tinygrad_notes.jit.where import called_from_library, describe, user_line
-from tinygrad_notes.program import Step
+from tinygrad_notes.program import Ref, Step
 from tinygrad_notes.tensor import Tensor, _make, version_box
 
 _TENSOR_FILE = Tensor.__init__.__code__.co_filename
@@ -87,6 +87,7 @@ class Tracer(Recorder):
         self.whole_ops: dict[int, tuple] = {}  # id(node) -> (stand-in node, shells) of an op replayed whole
         self.inputs: list[int] = []  # slots the program takes as arguments, in order
         self.quiet = 0  # > 0 while the engine reads values for its own bookkeeping
+        self.created: set[int] = set()  # ids of the arrays of tensors made during the trace (kept alive in keep)
 
     # ---- start and end ----------------------------------------------------------------------------------------
     def begin(self, leaves: list[Any]) -> None:
@@ -188,7 +189,7 @@ class Tracer(Recorder):
         arr = d.view(np.ndarray) if isinstance(d, Traced) else d
         slot = self.slot_of_plain(arr)
         value = self.values[slot]
-        if value.kind == "const":
+        if value.kind == "const" and id(arr) not in self.created:  # a parameter, a buffer: lives across calls
             value.kind, value.owner = "state", tensor
         traced = self.traced(arr, slot)
         self.adopted.append((tensor, d, traced))
@@ -339,6 +340,9 @@ class Tracer(Recorder):
         except Lost as lost:
             self.stop(f"the trace lost track of a value: {lost}", user_line())
             return
+        data = leaf._data
+        if type(args[0]) is not Ref and not (isinstance(data, Traced) and self.values[data.slot].kind == "state"):
+            return  # a tensor made during the step (Tensor(x, requires_grad=True)): no later call sees it
         self.record(Step(set_grad, args, effect=True))
         self.grad_leaves[id(leaf)] = [leaf, grad]
 
@@ -426,7 +430,11 @@ class Tracer(Recorder):
                 value = value.astype(dtype)
             return value
         arr = plain(arr)
-        return np.asarray(arr, dtype=dtype) if dtype is not None else np.asarray(arr)
+        arr = np.asarray(arr, dtype=dtype) if dtype is not None else np.asarray(arr)
+        if not self.stopped:  # the array of a tensor made during the step: a constant of it, not state
+            self.created.add(id(arr))
+            self.keep.append(arr)
+        return arr
 
 
 def _call_rule(node: Any, g: Any, raw: bool) -> tuple:
