@@ -301,3 +301,29 @@ def test_floats_on_a_program_of_arrays_warns_and_runs_numpy_calls():
     for _ in range(2):
         assert f().item() == 6.0
     assert f.programs()[0].floats is not None and "out=" in f.source()
+
+
+class ScaleByCount(Function):
+    """A user op whose forward reads a value into Python: count of positive entries, as a number."""
+
+    def forward(ctx, x):
+        ctx.count = int((x > 0).sum())  # a read inside an op: the op is replayed whole, not the step eagerly
+        return x * ctx.count
+
+    def backward(ctx, g):
+        return g * ctx.count
+
+
+def test_a_read_inside_an_op_replays_that_op_whole():
+    def step(x):
+        t = Tensor(x, requires_grad=True)
+        ScaleByCount.apply(t).sum().backward()
+        return t.grad
+
+    compiled = compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x in ([1.0, -1.0, 2.0], [1.0, 2.0, 3.0], [-1.0, -2.0, 3.0], [4.0, 5.0, -6.0]):
+            np.testing.assert_array_equal(compiled(np.array(x)).data, step(np.array(x)).data)
+    assert compiled.stats["replays"] == 2
+    assert "ScaleByCount.forward" in compiled.programs()[0].trace[0][0]

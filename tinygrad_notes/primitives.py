@@ -99,7 +99,7 @@ def _log_positive(v: Any) -> Any:
     """log(v) where v > 0 and 0 elsewhere: the exponent's gradient of v ** y (0 ** y has slope 0 in y)."""
     if isinstance(v, Tensor):
         return where(v > 0, v, 1).log()
-    v = np.asarray(v)
+    v = np.asanyarray(v)  # an array subclass (a compiled step's traced array) stays itself
     return np.log(np.where(v > 0, v, 1))
 
 

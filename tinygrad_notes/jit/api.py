@@ -205,8 +205,9 @@ class CompiledFunction:
             return _plain_result(result), "eager"
         if not build:
             steps = [(s.name(), s.where) for s in live_steps(tracer.steps, tracer.values, set(refs_in(templates)))]
+            generators = list(tracer.generators)
             tracer.release()
-            return rebuild(shape, [plain(_data(o)) for o in outputs], _detached), steps
+            return rebuild(shape, [plain(_data(o)) for o in outputs], _detached), (steps, generators)
         entry = Entry(tracer, templates, shape, keep, time.perf_counter() - started, self.name, self.floats)
         tracer.release()
         if entry.floats is not None:
@@ -274,7 +275,12 @@ class CompiledFunction:
         lines += [f"  - {why}" for why in found[:8]]
         if len(found) > 8:
             lines.append(f"  - ... and {len(found) - 8} more")
-        if isinstance(again, list):
+        if isinstance(again, tuple):
+            again, generators = again
+            if any(all(g is not h for h in entry.generators) for g in generators):
+                lines.append("The step makes a new random generator on each call (np.random.default_rng(...) inside "
+                             "it); the program draws from the one it was traced with. Make the generator once, "
+                             "outside the step.")
             for i, (a, b) in enumerate(zip(entry.trace, again)):
                 if a[0] != b[0]:
                     lines.append(f"The two traces part at step {i}: {a[0]} at {describe(a[1])}\n"

@@ -23,6 +23,7 @@ with the user's line, becomes a warning, or a `CompileError` with `strict=True`.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +31,7 @@ import numpy as np
 
 from tinygrad_notes import mode
 from tinygrad_notes.autograd import _call_user_backward
-from tinygrad_notes.function import op_name
+from tinygrad_notes.function import op_name, run_op
 from tinygrad_notes.jit.opcalls import BackwardCall, ForwardCall, replay_node, saved_state
 from tinygrad_notes.jit.record import Lost, Recorder, Value, mask_index
 from tinygrad_notes.jit.traced import Traced, plain
@@ -40,6 +41,7 @@ from tinygrad_notes.program import Ref, Step
 from tinygrad_notes.tensor import Tensor, _make, version_box
 
 _TENSOR_FILE = Tensor.__init__.__code__.co_filename
+_RUN_OP = run_op.__code__
 
 
 class CompileError(RuntimeError):
@@ -84,10 +86,12 @@ class Tracer(Recorder):
         self.grad_leaves: dict[int, list] = {}  # id(leaf) -> [leaf, the Tensor the walk last gave it]
         self.owners: list[Any] = []  # objects whose methods were recorded whole (verification saves their state)
         self.generators: list[Any] = []  # the generators random draws used (None: the default one)
-        self.whole_ops: dict[int, tuple] = {}  # id(node) -> (stand-in node, shells) of an op replayed whole
+        self.whole_ops: dict[int, tuple] = {}  # id(node) -> (stand-in node, shells, output) of an op replayed whole
         self.inputs: list[int] = []  # slots the program takes as arguments, in order
         self.quiet = 0  # > 0 while the engine reads values for its own bookkeeping
         self.created: set[int] = set()  # ids of the arrays of tensors made during the trace (kept alive in keep)
+        self.in_rule = 0  # > 0 while a backward rule runs (forwards are found on the stack: see _in_an_op)
+        self.rule_read = False  # the op being traced read a value into Python: it is replayed whole
 
     # ---- start and end ----------------------------------------------------------------------------------------
     def begin(self, leaves: list[Any]) -> None:
@@ -209,6 +213,10 @@ class Tracer(Recorder):
             self.refuse(f"{op_name(cls)} with a boolean mask: its output's shape depends on the values")
             return
         out = t._data
+        if self.rule_read:  # the forward read a value into Python: only calling it again replays that
+            self.rule_read = False
+            self._forward_whole(cls, ctx, t, args, attrs, out)
+            return
         inputs = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         traced_inputs = any(self.is_value(a) for a in inputs) or _has_value(self, attrs)
         try:  # tensors met for the first time (parameters, buffers): the program reads their own arrays
@@ -246,7 +254,7 @@ class Tracer(Recorder):
         self.record(Step(ForwardCall(cls, node, shells), targs, tattrs, outs=(value.slot,), op=cls, where=where,
                          view=view))
         self._set_output(cls, ctx, t, value)
-        self.whole_ops[id(ctx)] = (node, shells)
+        self.whole_ops[id(ctx)] = (node, shells, value)
 
     @staticmethod
     def _set_output(cls: type, ctx: Any, t: Tensor, value: Traced) -> None:
@@ -271,10 +279,15 @@ class Tracer(Recorder):
             except Lost as lost:
                 self.stop(f"the trace lost track of a value: {lost}", user_line())
                 return _call_rule(node, g, raw)
-            result = _call_rule(node, g, raw)
+            self.in_rule += 1
+            try:
+                result = _call_rule(node, g, raw)
+            finally:
+                self.in_rule -= 1
             if self.stopped:
                 return result
-            if all(r is None or self.is_value(r._data if isinstance(r, Tensor) else r) for r in result):
+            read, self.rule_read = self.rule_read, False  # a rule that read values is replayed whole
+            if not read and all(r is None or self.is_value(r._data if isinstance(r, Tensor) else r) for r in result):
                 return tuple(self._as_value_or_tensor(r) for r in result)
             del self.steps[mark:]
         if self.stopped:
@@ -303,11 +316,12 @@ class Tracer(Recorder):
 
     def _backward_whole(self, node: Any, g: Any, whole: tuple | None) -> tuple:
         cls = type(node)
+        output = node.out_data if cls.saves_output else None
         if whole is None:
             stand_in, shells = replay_node(cls, node, node.inputs, dict(node.attrs or {}))
             saved = saved_state(node)
-        else:  # its forward was replayed whole too: the stand-in keeps what that forward saves
-            stand_in, shells = whole
+        else:  # its forward was replayed whole too: the stand-in keeps what that forward saves; passing the
+            stand_in, shells, output = whole  # forward's output makes this call depend on that one
             saved = {}
         with self.paused():
             real = _call_rule(node, g, True)
@@ -315,7 +329,7 @@ class Tracer(Recorder):
         try:
             targs = (self.template(g),
                      self.template(tuple(a._data if isinstance(a, Tensor) else a for a in node.inputs)),
-                     self.template(node.out_data) if cls.saves_output else None,
+                     self.template(output),
                      self.template(tuple(saved.values())))
         except Lost as lost:
             self.stop(f"the trace lost track of a value: {lost}", user_line())
@@ -413,10 +427,18 @@ class Tracer(Recorder):
         return d
 
     def python_read(self, tensor: Tensor | None, how: str) -> None:
-        """`.item()`, `bool()`, `.tolist()`... of a tensor: Python would go on with a value the program cannot."""
-        if not self.stopped and not self.quiet:
-            self.stop(f"{how} reads a tensor's value into Python (a branch or a number the program cannot replay)",
-                      user_line(2))
+        """`.item()`, `bool()`, `.tolist()`... of a tensor: Python would go on with a value the program cannot.
+
+        Inside an op's forward or backward (numpy turning a 0-d value into a number, a user's Function reading
+        one) the op is replayed whole instead: calling its rule again makes the same read on the new values.
+        """
+        if self.stopped or self.quiet:
+            return
+        if self.in_rule or _in_an_op():
+            self.rule_read = True
+            return
+        self.stop(f"{how} reads a tensor's value into Python (a branch or a number the program cannot replay)",
+                  user_line(2))
 
     def read(self, arr: Traced, how: str) -> None:
         """The same for a traced array itself (float(x), if x:, x.item())."""
@@ -435,6 +457,16 @@ class Tracer(Recorder):
             self.created.add(id(arr))
             self.keep.append(arr)
         return arr
+
+
+def _in_an_op() -> bool:
+    """True when the caller runs inside an op's forward (the library's or a user's): run_op is on the stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is _RUN_OP:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _call_rule(node: Any, g: Any, raw: bool) -> tuple:
