@@ -327,3 +327,22 @@ def test_a_read_inside_an_op_replays_that_op_whole():
             np.testing.assert_array_equal(compiled(np.array(x)).data, step(np.array(x)).data)
     assert compiled.stats["replays"] == 2
     assert "ScaleByCount.forward" in compiled.programs()[0].trace[0][0]
+
+
+def test_a_read_inside_an_op_on_a_parameter_replays_that_op_whole():
+    w = Tensor(np.array([1.0, -1.0, 2.0]), requires_grad=True)
+
+    def step():
+        ScaleByCount.apply(w).sum().backward()  # w's array is plain when the op first runs: run again, traced
+        g = w.grad
+        w.grad = None
+        return g
+
+    compiled = compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for values in ([1.0, -1.0, 2.0], [1.0, 2.0, 3.0], [-1.0, -2.0, 3.0], [4.0, 5.0, -6.0]):
+            w.inplace_data()[...] = values
+            expected = np.full(3, float(np.sum(np.array(values) > 0)))
+            np.testing.assert_array_equal(compiled().data, expected)
+    assert compiled.stats["replays"] == 2

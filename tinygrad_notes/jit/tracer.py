@@ -234,7 +234,9 @@ class Tracer(Recorder):
             out = cls.forward(ctx, *adopted, **attrs)  # its inputs were all plain: again, on traced arrays
             if not isinstance(out, (np.ndarray, np.generic)):
                 out = np.asarray(out)
-            if self.is_value(out):
+            if self.rule_read:  # that forward read a value into Python
+                self.rule_read = False
+            elif self.is_value(out):
                 self._set_output(cls, ctx, t, self.as_value(out))
                 return
         self._forward_whole(cls, ctx, t, args, attrs, out)
