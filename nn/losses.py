@@ -125,14 +125,18 @@ def _picked_losses(log_probs: Tensor, index: np.ndarray, weights: np.ndarray | N
                    ignore_index: int) -> tuple[Tensor, np.ndarray | None]:
     """(-w[y] log p[..., y] per element, the weight each element counts with), or None for all ones."""
     valid = index != ignore_index
-    safe = np.where(valid, index, 0)
-    classes = log_probs.shape[-1]
+    everything_counts = weights is None and bool(valid.all())
+    # With nothing ignored, index with the target exactly as given (no array derived from it): a compiled
+    # step (tinygrad_notes.compile) then reads each call's labels instead of freezing the first call's.
+    safe = index if everything_counts else np.where(valid, index, 0)
     if log_probs.ndim == 1:
         picked = log_probs[safe]
+    elif log_probs.ndim == 2:
+        picked = log_probs[np.arange(log_probs.shape[0]), safe]
     else:
-        rows = log_probs.reshape(-1, classes)
+        rows = log_probs.reshape(-1, log_probs.shape[-1])
         picked = rows[np.arange(rows.shape[0]), safe.reshape(-1)].reshape(safe.shape)
-    if weights is None and valid.all():
+    if everything_counts:
         return -picked, None
     counts = (weights[safe] if weights is not None else np.ones(safe.shape)) * valid
     return -picked * counts.astype(log_probs.dtype, copy=False), counts

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes import ShapeError, Tensor, enable_grad, no_grad
+from tinygrad_notes import ShapeError, Tensor, enable_grad, no_grad, replay_as_call
 
 ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -105,6 +105,7 @@ class Optimizer:
                         p.grad = p.grad.detach()
                     p.grad.inplace_data().fill(0)
 
+    @replay_as_call  # a compiled step calls it whole on every replay: the learning rate and step count move
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; returns closure() when one is given."""
         loss = None

@@ -38,6 +38,7 @@ from tinygrad_notes.gradcheck import (
     relative_error,
 )
 from tinygrad_notes.graph import GraphFreedError, inputs_of, topological_order, walk
+from tinygrad_notes.jit import CompiledFunction, CompileError, CompileWarning, compile, replay_as_call
 from tinygrad_notes.mode import (
     default_dtype,
     detect_anomaly,
@@ -58,5 +59,6 @@ __all__ = [
     "einsum",
     "gradcheck", "assert_gradcheck", "gradgradcheck", "gradcheck_model", "numerical_grad", "relative_error",
     "GradcheckReport", "GradcheckError",
+    "compile", "CompiledFunction", "CompileError", "CompileWarning", "replay_as_call",
 ]
 __version__ = "0.1.0"

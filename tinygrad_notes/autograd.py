@@ -108,7 +108,8 @@ def _root_grad(tensor: Tensor, grad: Any, op: str) -> Tensor:
 def _run(roots: list[Tensor], root_grads: list[Tensor], retain_graph: bool | None, create_graph: bool,
          accumulate: bool, wanted: dict[Any, int] | None) -> dict[int, Tensor]:
     retain = create_graph if retain_graph is None else retain_graph
-    walk = _Walk(create_graph, accumulate, wanted)
+    tracer = _modes().tracer  # a compiled step being traced walks with its own recording walk (jit/walk.py)
+    walk = _Walk(create_graph, accumulate, wanted) if tracer is None else tracer.walk(create_graph, accumulate, wanted)
     with mode.enable_grad() if create_graph else mode.no_grad():  # this thread only: record the rules if asked
         walk.run(roots, root_grads, retain)
     return walk.found

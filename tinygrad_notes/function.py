@@ -55,6 +55,7 @@ class Function:
     raw_grads: bool = False  # backward also runs on plain numpy gradients (the library's primitives)
     commutative: bool = False  # the order of the inputs does not matter (add, mul): pictures need not number them
     batched: Any = None  # replay rule on a leading batch axis (batching.py); None: the replay runs it once per copy
+    replayable: bool = True  # False: compile refuses a step that uses it, by name (a forward with side effects)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -144,8 +145,8 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if needs is None or not modes.grad_enabled:
         t.requires_grad = False
         t._ctx = None
-        if modes.anomaly:
-            _check_finite(cls, out, "forward", None)
+        if modes.watch:  # an opt-in mode is on (anomaly, tracing): one test of one flag when none is
+            _watch(cls, ctx, t, args, attrs, modes, recorded=False)
         return t
     t.requires_grad = True
     t._ctx = ctx
@@ -170,20 +171,25 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
     if cls.saves_output:
         ctx.out_data = out
         ctx.out_box = version_box(t)
-    if modes.watch:  # an opt-in mode is on (anomaly, source lines): one test of one flag when none is
-        _watch(cls, out, ctx, modes)
+    if modes.watch:  # an opt-in mode is on (anomaly, source lines, tracing): one test of one flag when none is
+        _watch(cls, ctx, t, args, attrs, modes, recorded=True)
     return t
 
 
-def _watch(cls: type, out: Any, ctx: Function, modes: mode.Modes) -> None:
-    """The opt-in modes' work for a recorded op: note the user's line that created it, check for NaN/Inf."""
-    if modes.record_sources:
+def _watch(cls: type, ctx: Function, t: Tensor, args: tuple, attrs: Mapping[str, Any], modes: mode.Modes,
+           recorded: bool) -> None:
+    """The opt-in modes' work for an op: hand it to a compiled step's tracer, note the user's line that created
+    it, check its output for NaN/Inf."""
+    if modes.tracer is not None:
+        modes.tracer.forward(cls, ctx, t, args, attrs)  # may swap t's array for the traced one
+    if recorded and modes.record_sources:
         ctx.extra = {"source": user_frame()}
     if modes.anomaly:
-        if ctx.extra is None:
-            ctx.extra = {}
-        ctx.extra["stack"] = user_stack()
-        _check_finite(cls, out, "forward", ctx)
+        if recorded:
+            if ctx.extra is None:
+                ctx.extra = {}
+            ctx.extra["stack"] = user_stack()
+        _check_finite(cls, t._data, "forward", ctx if recorded else None)
 
 
 def op_name(node_or_cls: Any) -> str:
@@ -260,8 +266,8 @@ def source_of(node: Function) -> str | None:
 
 
 def _check_finite(cls: type, value: Any, where: str, ctx: Function | None) -> None:
-    arr = value._data if isinstance(value, Tensor) else value
-    if np.issubdtype(np.asarray(arr).dtype, np.inexact) and not np.all(np.isfinite(arr)):
+    arr = np.asarray(value._data if isinstance(value, Tensor) else value)  # a traced array: its plain values
+    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
         bad = "NaN" if np.any(np.isnan(arr)) else "Inf"
         stack = ctx.extra["stack"] if ctx is not None and ctx.extra else user_stack()
         raise FloatingPointError(

@@ -1,4 +1,5 @@
-"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, source lines, the dtype.
+"""The engine's modes, one set per thread: grad mode, module scope, anomaly detection, the dtype, source lines,
+tracing.
 
 Like PyTorch's grad mode, each is thread-local: `no_grad()` in one thread never
 stops another thread's graph, and a context manager restores exactly the value
@@ -37,19 +38,20 @@ class Modes:
     slot is the fastest attribute Python has.
     """
 
-    FIELDS = ("grad_enabled", "scope", "anomaly", "default_dtype", "record_sources")
+    FIELDS = ("grad_enabled", "scope", "anomaly", "default_dtype", "record_sources", "tracer")
     __slots__ = (*FIELDS, "watch")
 
     def __init__(self, grad_enabled: bool = True, scope: str | None = None, anomaly: bool = False,
-                 default_dtype: np.dtype = FLOAT32, record_sources: bool = False) -> None:
+                 default_dtype: np.dtype = FLOAT32, record_sources: bool = False, tracer: Any = None) -> None:
         self.grad_enabled = grad_enabled
         self.scope = scope  # dotted name of the nn module that is running, if any
         self.anomaly = anomaly
         self.default_dtype = default_dtype
         self.record_sources = record_sources  # each recorded op notes the user's line that created it
-        # Any opt-in work per recorded op (anomaly checks, source lines): run_op tests this one flag, so the
+        self.tracer = tracer  # the tracer recording a compiled step in this thread (jit/tracer.py), or None
+        # Any opt-in work per op (anomaly checks, source lines, tracing): run_op tests this one flag, so the
         # modes that are off cost nothing.
-        self.watch = anomaly or record_sources
+        self.watch = anomaly or record_sources or tracer is not None
 
     def _replace(self, **changes: Any) -> Modes:
         fields = {name: getattr(self, name) for name in Modes.FIELDS}
@@ -176,6 +178,19 @@ class record_sources(_Set):  # noqa: N801 - used like a function, as a context m
 
     def changes(self) -> dict[str, Any]:
         return {"record_sources": True}
+
+
+class tracing(_Set):  # noqa: N801 - used like a function, as a context manager
+    """Hand this thread's ops, backward walks, random draws and reads of tensor values to `tracer` (or to
+    nobody: `tracing(None)` pauses a trace). Used by `compile` (jit/); affects only the thread that enters it."""
+
+    __slots__ = ("tracer",)
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+
+    def changes(self) -> dict[str, Any]:
+        return {"tracer": self.tracer}
 
 
 def _float_dtype(dtype: Any, who: str) -> np.dtype:

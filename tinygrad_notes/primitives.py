@@ -103,7 +103,8 @@ def _pow_exponent_slope(x: Any, y: Any, out: Any) -> Any:
     A 0 where the math has no answer would be a silent wrong gradient.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_x = Log.apply(x) if isinstance(x, Tensor) else np.log(np.asarray(x))
+        # asanyarray: a compiled step's traced array stays itself
+        log_x = Log.apply(x) if isinstance(x, Tensor) else np.log(np.asanyarray(x))
         slope = out * log_x
     zero_base = np.logical_and(np.equal(_data(x), 0), np.greater_equal(_data(y), 0))
     if not zero_base.any():

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from tinygrad_notes import mode
+
 _default = np.random.default_rng()
 
 
@@ -54,6 +56,9 @@ _replay: Replay | None = None
 
 def draw(make: Callable[[np.random.Generator], np.ndarray], generator: np.random.Generator | None = None) -> np.ndarray:
     """`make(generator)`, or inside `frozen_randomness()` the draw recorded at this point of the first evaluation."""
+    tracer = mode.current.get().tracer
+    if tracer is not None:  # a compiled step is being traced: the draw is made again on every replay
+        return tracer.draw(draw, make, generator)
     gen = generator if generator is not None else _default
     if _replay is None:
         return make(gen)

@@ -69,6 +69,9 @@ def _array_of(data: Any, dtype: Any) -> np.ndarray:
             f"Tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__}); "
             "give numbers, nested lists of numbers, or a numeric numpy array"
         )
+    tracer = _modes().tracer
+    if tracer is not None:  # a compiled step is being traced: keep following the array (jit/tracer.py)
+        return tracer.tensor_array(arr, dtype)
     if dtype is not None:
         arr = np.asarray(arr, dtype=dtype)
     return np.asarray(arr)
@@ -137,6 +140,9 @@ class Tensor:
     @property
     def data(self) -> np.ndarray:
         """The numpy array; read-only while a graph that has not run backward yet holds this tensor."""
+        tracer = _modes().tracer
+        if tracer is not None:  # a compiled step is being traced: a read on the Python side (jit/tracer.py)
+            return tracer.data(self, ".data")
         d = self._data
         if type(d) is not _ndarray:
             d = self._data = np.asarray(d)
@@ -155,6 +161,9 @@ class Tensor:
 
         Counts as a write: a live graph that saved this tensor refuses backward afterwards.
         """
+        tracer = _modes().tracer
+        if tracer is not None:  # a compiled step is being traced: the writes are recorded (jit/tracer.py)
+            return tracer.inplace(self)
         d = self._data
         if type(d) is not _ndarray:
             d = self._data = np.asarray(d)
@@ -214,13 +223,18 @@ class Tensor:
         """The single value as a Python number."""
         if self._data.size != 1:
             raise ValueError(f"item: only a one-element tensor can become a number, this one has shape {self.shape}")
+        _python_read(self, ".item()")
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The data as a numpy array (shares memory, like `.data`)."""
+        tracer = _modes().tracer
+        if tracer is not None:
+            return tracer.data(self, ".numpy()")
         return self.data
 
     def tolist(self) -> Any:
+        _python_read(self, ".tolist()")
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -304,6 +318,7 @@ class Tensor:
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use (t == x).all() style "
                 "reductions on .data, or .item() for one element"
             )
+        _python_read(self, "bool()")
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -313,6 +328,7 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        _python_read(self, "np.asarray()")
         arr = np.asarray(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
@@ -694,6 +710,13 @@ class Tensor:
             raise ValueError(f"pad: mode must be one of {', '.join(PAD_MODES)} (or {', '.join(PAD_ALIASES)}), "
                              f"got {mode!r}")
         return self._pad_by_index(pad_width, mode)
+
+
+def _python_read(t: Tensor, how: str) -> None:
+    """A tensor's value is read into Python: a compiled step being traced cannot replay what follows."""
+    tracer = _modes().tracer
+    if tracer is not None:
+        tracer.python_read(t, how)
 
 
 def _count(t: Tensor, axis: Any, op: str) -> int:

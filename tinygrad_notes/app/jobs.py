@@ -44,6 +44,9 @@ def add_demo(commands: Any) -> None:
     p.add_argument("--epochs", type=_positive_int, default=d.max_epochs, help="most epochs to train")
     p.add_argument("--patience", type=_positive_int, default=d.patience, help="early stopping's patience (epochs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--compile", action="store_true",
+                   help="train with a compiled step (tinygrad_notes.compile): traced once, checked against eager, "
+                        "then replayed as straight-line numpy; the same numbers, less time per epoch")
     add_threads(p)
     p.set_defaults(run=_run_demo, needs=("nn", "optim", "viz"))
 
@@ -82,7 +85,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     config = DemoConfig(out=args.out, seed=args.seed, hidden=args.hidden, dropout=args.dropout, lambd=args.lambd,
                         lr=args.lr, decay_rate=args.decay_rate, batch_size=args.batch_size, max_epochs=args.epochs,
-                        patience=args.patience, progress=not args.no_progress)
+                        patience=args.patience, progress=not args.no_progress, compile=args.compile)
     report = run(config)
     return 0 if report["gradcheck_at_init"]["passed"] and report["gradcheck_after_training"]["passed"] else 1
 

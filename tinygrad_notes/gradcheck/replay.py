@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_notes.batching import one_by_one, run_forward
+from tinygrad_notes.batching import one_by_one
 from tinygrad_notes.graph import recorded_inputs, topological_order
+from tinygrad_notes.program import Step, op_step, refs_in, run
 from tinygrad_notes.tensor import Tensor
 
 
@@ -39,7 +40,7 @@ class GraphReplay:
         values: list[Any] = [np.array(leaf.numpy()) for leaf in leaves]  # slot k = leaf k (our own copy)
         slot_of_leaf = {id(leaf): k for k, leaf in enumerate(leaves)}
         slot_of_node: dict[int, int] = {}
-        steps: list[tuple[type, tuple[int, ...], dict, int]] = []
+        steps: list[Step] = []  # one per op: its forward on the values it reads (the shared program of steps)
         depends: list[set[int]] = []  # per step: the leaves it depends on
         dep_of_slot: dict[int, set[int]] = {k: {k} for k in range(len(leaves))}
         for node in topological_order([output], "gradcheck"):
@@ -60,7 +61,7 @@ class GraphReplay:
             values.append(None)
             slot_of_node[id(node)] = out
             dep_of_slot[out] = deps
-            steps.append((type(node), tuple(ins), dict(node.attrs or {}), out))
+            steps.append(op_step(type(node), ins, dict(node.attrs or {}), out))
             depends.append(deps)
         if output.grad_fn is not None:
             self.out_slot = slot_of_node[id(output.grad_fn)]
@@ -71,9 +72,7 @@ class GraphReplay:
             values.append(output.numpy())
         self.n_nodes = len(steps)
         # Base pass: every node's value at the recorded point, reused by the nodes a change does not reach.
-        for cls, ins, attrs, out in steps:
-            values[out] = run_forward(cls, [values[i] for i in ins], attrs)
-        self.base = values
+        self.base = run(steps, values)
         self.plans = [[s for s, d in zip(steps, depends) if k in d] for k in range(len(leaves))]
         self.largest = max([np.size(v) for v in values if isinstance(v, np.ndarray)] + [1])
 
@@ -90,7 +89,8 @@ class GraphReplay:
         values = list(self.base)
         values[leaf] = batch
         batched = {leaf}
-        for cls, ins, attrs, out in self.plans[leaf]:
+        for step in self.plans[leaf]:
+            cls, ins, attrs, (out,) = step.op, refs_in(step.args), step.kwargs, step.outs
             args = [values[i] for i in ins]
             flags = [i in batched for i in ins]
             result = cls.batched(args, flags, attrs, size) if cls.batched is not None else None
