@@ -34,7 +34,7 @@ from tinygrad_notes.autograd import grad
 from tinygrad_notes.gradcheck.replay import GraphReplay
 from tinygrad_notes.gradcheck.report import Component, Entry, GradcheckReport, Probe
 from tinygrad_notes.mode import enable_grad, no_grad
-from tinygrad_notes.random import Replay, frozen_randomness
+from tinygrad_notes.random import FrozenDraws as Replay, frozen_randomness
 from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
 
 EPS = 1e-7  # the notes' ε
