@@ -6,6 +6,9 @@ NaN, noise, float32 inside, the verdict words, no false notes) have their own fi
 
 from __future__ import annotations
 
+import re
+import threading
+
 import numpy as np
 import pytest
 
@@ -14,10 +17,13 @@ from tinygrad_notes import (
     GradcheckError,
     Tensor,
     assert_gradcheck,
+    get_default_dtype,
     gradcheck,
     numerical_grad,
     relative_error,
 )
+from tinygrad_notes.gradcheck.report import reading
+from tinygrad_notes.leafswap import reading as reading_from
 
 rng = np.random.default_rng(0)
 
@@ -304,3 +310,79 @@ def test_a_gradient_that_is_zero_up_to_rounding_passes_as_within_noise() -> None
     assert report["b"].decision == "ok (within noise)" and report["b"].rel_error > 1e-5
     assert report["b"].max_abs_diff < 1e-7
     assert report["W"].decision == "ok" and report["W"].reading == "great"
+
+
+# ---- the notes' words beside the per-component decision -----------------------------------------------
+@pytest.mark.parametrize(("rel", "words"), [
+    (0.0, "great"), (1e-7, "great"), (2e-7, "fine, look at the components"), (1e-5, "fine, look at the components"),
+    (2e-5, "check the components"), (9.9e-4, "check the components"), (1e-3, "likely a bug"), (0.3, "likely a bug"),
+    (float("nan"), "NaN/Inf")])
+def test_the_notes_words_for_a_relative_error(rel: float, words: str) -> None:
+    assert reading(rel) == words
+
+
+def test_a_sparse_bug_reads_fine_by_the_notes_figure_and_fails_by_its_components_both_shown() -> None:
+    class OneEntryOff(Function):  # y = 3x elementwise; backward's d y_7 / d x_7 is off by 1e-4
+        def forward(ctx, x):
+            return 3 * x
+
+        def backward(ctx, g):
+            return g * (3 + 1e-4 * (np.arange(g.shape[0]) == 7))
+
+    report = gradcheck(lambda x: OneEntryOff.apply(x), [rng.standard_normal(100)])
+    assert not report.passed
+    assert report.reading == "fine, look at the components" and report.decision == "1 of 10000 components fail"
+    header = str(report).splitlines()[0]
+    assert "FAILED: 1 of 10000 components fail" in header and "(the notes: fine, look at the components)" in header
+    row = next(line for line in str(report).splitlines() if line.split()[:2] == ["XX", "input"])
+    assert "fine, look at the components  bug (1 component)" in row
+
+
+# ---- architecture: public names, per-thread modes, the leaf swap -----------------------------------------
+def test_the_checker_uses_only_the_engines_public_names() -> None:
+    import importlib
+    import pathlib
+
+    folder = pathlib.Path(importlib.import_module("tinygrad_notes.gradcheck.core").__file__).parent
+    private = re.compile(r"\._(data|ctx|extra|version)\b")
+    offenders = [f"{path.name}:{n}" for path in folder.glob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if private.search(line)]
+    assert offenders == []
+
+
+def test_a_check_never_changes_another_threads_default_dtype() -> None:
+    inside, elsewhere = [], []
+    checking, read = threading.Event(), threading.Event()
+
+    def fn(x: Tensor) -> Tensor:
+        inside.append(Tensor([1.0]).dtype)  # Python numbers become float64 during the check ...
+        checking.set()
+        read.wait(10)
+        return x * 2.0
+
+    def other() -> None:
+        checking.wait(10)
+        elsewhere.append(get_default_dtype())  # ... in the checking thread only
+        read.set()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    gradcheck(fn, [rng.standard_normal(3)])
+    worker.join()
+    assert set(inside) == {np.dtype(np.float64)} and elsewhere == [np.dtype(np.float32)]
+    assert get_default_dtype() == np.float32
+
+
+def test_a_leaf_reads_another_array_without_its_own_being_written() -> None:
+    t = Tensor(np.ones(3), requires_grad=True)
+    own = t.numpy()
+    y = (t * 2).sum()  # a graph that saved t
+    with reading_from(t, np.full(3, 5.0)):
+        assert (t * 1).numpy().tolist() == [5.0, 5.0, 5.0]
+    assert t.numpy().tolist() == [1.0, 1.0, 1.0] and np.shares_memory(t.numpy(), own)
+    y.backward()  # the saved graph is still valid: nothing was written in place
+    assert t.grad.numpy().tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match="only a leaf tensor can compute with another array; this one was made by mul"):
+        reading_from(t * 3, np.ones(3))
+    with pytest.raises(ValueError, match=r"the array has shape \(2,\) but the leaf has shape \(3,\)"):
+        reading_from(t, np.ones(2))
