@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from tinygrad_notes import Function, Tensor, gradcheck, gradcheck_model
+from tinygrad_notes import Function, Primitive, Tensor, gradcheck, gradcheck_model
 from tinygrad_notes.random import draw, frozen_randomness
 
 rng = np.random.default_rng(0)
@@ -115,10 +115,26 @@ def test_the_gradient_a_backward_receives_is_read_only_and_backward_never_modifi
     w = np.array([1.0, -2.0, 3.0, 0.5])
     Peek.apply(x).backward(w)
     Peek.apply(x).backward(Tensor(w))
-    assert seen == [False, False]
+    (Peek.apply(x) * 3).sum().backward()  # a gradient mul's backward just made, fresh and writable
+    assert seen == [False, False, False]
     np.testing.assert_array_equal(w, [1.0, -2.0, 3.0, 0.5])
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * 2 * w)
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * 2 * w + 6)
     assert w.flags.writeable  # the caller's array itself is left writable
+
+
+def test_even_a_primitive_that_writes_into_its_numpy_gradient_cannot_modify_the_callers() -> None:
+    class TriplePrimitive(Primitive):  # a user's fused op: its backward gets plain numpy gradients
+        def forward(ctx, x):
+            return x * 3
+
+        def backward(ctx, g):
+            g *= 3
+            return g
+
+    w = np.arange(4.0)
+    with pytest.raises(ValueError, match="read-only"):
+        TriplePrimitive.apply(Tensor(np.ones(4), requires_grad=True)).backward(w)
+    np.testing.assert_array_equal(w, np.arange(4.0))
 
 
 # ---- random functions -------------------------------------------------------------------------------------
@@ -169,25 +185,22 @@ def test_dropout_drawn_through_the_library_is_frozen_and_checks() -> None:
 
 
 def test_frozen_randomness_is_per_thread() -> None:
-    """A check freezing the draws in one thread never freezes another thread's dropout masks."""
-    started, done = threading.Event(), threading.Event()
-    draws_elsewhere = []
+    """A check freezing the draws in one thread never hands its recorded masks to another thread's dropout."""
+    recorded, drawn_elsewhere = threading.Event(), []
 
     def other_thread() -> None:
-        started.wait()
-        draws_elsewhere.extend(float(draw(lambda g: g.random(()))) for _ in range(2))
-        done.set()
+        recorded.wait(10)
+        drawn_elsewhere.append(float(draw(lambda g: g.random(()))))
 
     worker = threading.Thread(target=other_thread)
     worker.start()
     with frozen_randomness() as frozen:
-        first = draw(lambda g: g.random(()))
-        started.set()
-        done.wait(10)
-        frozen.restart()
-        assert draw(lambda g: g.random(())) == first  # frozen here
-    worker.join()
-    assert len(draws_elsewhere) == 2 and draws_elsewhere[0] != draws_elsewhere[1]  # not frozen there
+        first = float(draw(lambda g: g.random(())))
+        frozen.restart()  # the next draw in this thread would be `first` again ...
+        recorded.set()
+        worker.join()
+        assert float(draw(lambda g: g.random(()))) == first
+    assert drawn_elsewhere and drawn_elsewhere[0] != first  # ... but the other thread drew a fresh one
 
 
 # ---- NaN and Inf -----------------------------------------------------------------------------------------

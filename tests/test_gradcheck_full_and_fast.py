@@ -91,9 +91,15 @@ def test_fast_mode_states_its_blind_spot_and_the_blind_spot_is_honest() -> None:
     assert 1e-6 < blind < 1e-3
     assert any(f"Blind spot: one wrong Jacobian entry off by less than {blind:.1e} (input 0) can pass unseen; the "
                "full check (fast=False) compares every entry" in note for note in report.notes)
-    # above the blind spot: caught, in whichever block of outputs the entry lies (the same seed: the same probes)
-    for pos in POSITIONS[:10]:
-        assert not check(matvec(pos, add=1.2 * blind), fast=True, fallback=False, seed=3).passed
+    # Each entry moves every probe of its block by exactly its error (signs ±1 on both sides), so an error just
+    # above the smallest tolerance among its block's probes is caught, wherever it lies (the same seed: the same
+    # probes); the blind spot is the largest of those smallest tolerances.
+    blocks = np.array_split(np.arange(100), 8)
+    smallest = [min(p.tolerance for p in report.entries[0].probes if p.block == b) for b in range(8)]
+    assert blind == max(smallest)
+    for b, rows in enumerate(blocks):
+        for row, col in [(rows[0], 3 * b), (rows[len(rows) // 2], 50 + b), (rows[-1], 99 - b)]:
+            assert not check(matvec((row, col), add=1.05 * smallest[b]), fast=True, fallback=False, seed=3).passed
     # below the tolerances of its block's probes: unseen by them, as stated, and caught by the full check
     small = tuple(int(i) for i in np.unravel_index(np.argmin(np.abs(np.abs(A) - 0.012)), A.shape))
     block = next(b for b, rows in enumerate(np.array_split(np.arange(100), 8)) if small[0] in rows)
