@@ -84,7 +84,7 @@ def test_a_sum_of_cancelling_terms_passes_on_its_own_measured_noise_without_fals
     assert report.passed and report.kinks == 0, str(report)
     # the floor, 16 ulps of |f| / eps, is below 1e-7 here; the measured noise of the sum is what was allowed
     assert report.noise_measured and report.noise > 1e-6
-    assert "the function's own noise measured" in str(report)
+    assert "also the function's own rounding, measured" in str(report)
 
 
 def test_a_bug_in_a_noisy_function_is_still_caught() -> None:

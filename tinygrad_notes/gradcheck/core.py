@@ -342,7 +342,8 @@ def _randomness(first: np.ndarray, second: np.ndarray, shape: tuple[int, ...]) -
     if not differ.any():
         return ""
     worst = int(np.argmax(np.where(differ, np.nan_to_num(gap, nan=np.inf), -1.0)))
-    return (f"two evaluations at the same point differ (by {gap[worst]:.1e} in out{_index(worst, shape)}), so "
+    where = f" in out{_index(worst, shape)}" if first.size > 1 else ""
+    return (f"two evaluations at the same point differ (by {gap[worst]:.1e}{where}), so "
             "differences would measure the randomness, not the gradient, and nothing was compared. The notes' "
             "advice: turn dropout off for the check (keep_prob = 1; gradcheck_model(..., dropout='off')), check, "
             "then turn it back on; or draw the masks through tinygrad_notes.random.draw, which the check freezes")

@@ -256,10 +256,12 @@ class GradcheckReport:
         if not self.compared:
             return [f"{self.evaluations} evaluations ({self.calls} real calls of the function)",
                     *[f"note: {n}" for n in self.notes]]
-        noise = f"noise up to {self.noise:.1e}" + (", the function's own noise measured where the floor was "
-                                                     "exceeded" if self.noise_measured else "")
-        lines = [f"per component: |numerical - analytical| <= atol + rtol*|numerical| + noise (atol={self.atol:g}, "
-                 f"rtol={self.rtol:g}, {noise}); relative error threshold {self.threshold:g}",
+        measured = "; where a component stood out, also the function's own rounding, measured" \
+            if self.noise_measured else ""
+        unit = "probe" if self.mode == "fast" and all(e.mode == "fast" for e in self.entries) else "component"
+        lines = [f"per {unit}: |numerical - analytical| <= atol + rtol*|numerical| + noise (atol={self.atol:g}, "
+                 f"rtol={self.rtol:g}); relative error threshold {self.threshold:g}",
+                 f"noise: what rounding allows in a difference, up to {self.noise:.1e}: 16 ulps of |f| / eps{measured}",
                  f"{self.evaluations} evaluations ({self.calls} real calls of the function)"]
         if self.precision:
             lines.append(f"precision: {self.precision}")
