@@ -65,11 +65,11 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = EPS, atol:
     eps, atol, rtol, threshold: the step and the tolerances (module docstring). `fast=True` compares
     `probes` random projections w.J.u per input, the outputs split in `blocks` blocks, instead of every
     component (`seed` fixes them; the report states what they can miss); with `fallback` an input whose
-    probe fails is then checked component by component. `allow_kinks=False`
-    counts kinks as failures. `names` labels the checked inputs (default: the dict keys, the tensors'
-    `.name`, or "input i"). `replay=False` calls `fn` for every evaluation instead of replaying its
-    recorded graph (the replay is validated against real calls first, see gradcheck_replay.py).
-    `raise_on_failure=True` raises `GradcheckError` with the report's table.
+    probe fails is then checked component by component. `allow_kinks=False` counts kinks as failures.
+    `names` labels the checked inputs (default: the dict keys, the tensors' `.name`, or "input i").
+    `worst` is how many components a failing input lists. `replay=False` calls `fn` for every evaluation
+    instead of replaying its recorded graph (a replay is trusted only after it matched real calls, see
+    evaluate.py). `raise_on_failure=True` raises `GradcheckError` with the report's table.
     """
     prepared = _Prepared(inputs, "gradcheck")
     settings = Settings(eps=eps, atol=atol, rtol=rtol, threshold=threshold, fast=fast, probes=probes, blocks=blocks,

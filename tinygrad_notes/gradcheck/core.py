@@ -33,10 +33,11 @@ from tinygrad_notes.autograd import grad
 from tinygrad_notes.gradcheck.contracts import GraphFacts, Violation, inspect_graph
 from tinygrad_notes.gradcheck.evaluate import Evaluator, output_of
 from tinygrad_notes.gradcheck.fast import block_weights, fast_entry, fast_note
-from tinygrad_notes.gradcheck.judge import FAIL, KINK, NONFINITE, Around, Tolerances, decide, kink_candidates, refine
+from tinygrad_notes.gradcheck.judge import FAIL, NONFINITE, Around, Tolerances, decide, kink_candidates, refine
 from tinygrad_notes.gradcheck.noise import allowance, floor_sigma
 from tinygrad_notes.gradcheck.precision import float64_inside, precision_of
-from tinygrad_notes.gradcheck.report import Component, Entry, GradcheckReport
+from tinygrad_notes.gradcheck.report import Entry, GradcheckReport
+from tinygrad_notes.gradcheck.tally import Tally
 from tinygrad_notes.mode import enable_grad
 from tinygrad_notes.random import FrozenDraws, frozen_randomness
 from tinygrad_notes.tensor import Tensor
@@ -49,7 +50,6 @@ PROBES = 4  # random directions per input in fast mode
 BLOCKS = 8  # blocks of outputs in fast mode, each with its own random signs and its own backward
 RECHECK = 32  # components flagged on a replay that are evaluated again by calling the function, per input
 CHUNK_FLOATS = 1 << 20  # components x outputs judged at once: memory stays bounded for large Jacobians
-_PRIORITY = np.array([0.0, 2.0, 1.0, 3.0])  # by status OK, FAIL, KINK, NONFINITE: the order of the worst list
 
 
 @dataclass(frozen=True)
@@ -103,39 +103,18 @@ class Check:
         self.remarks: list[str] = []
         self.noise_max, self.noise_used = 0.0, False
         self.rechecked = self.rescued = 0
-        before = [np.array(leaf.numpy()) for leaf in leaves]
-        with enable_grad():
-            self.out = output_of(call(), title)
-        y0 = np.array(self.out.numpy(), dtype=np.float64)
-        self.output_shape, self.m = y0.shape, y0.size
-        self.violations = [Violation("the function", f"the function changed its input {label!r} while computing "
-                                     "(its values differ after the call): a checked function must leave its inputs "
-                                     "as they are, or every evaluation runs at another point", blocking=True)
-                           for label, leaf, b in zip(labels, leaves, before)
-                           if not np.array_equal(leaf.numpy(), b, equal_nan=True)]
-        facts = inspect_graph(self.out, leaves, self.rng) if self.out.grad_fn is not None else GraphFacts()
-        self.violations += facts.violations
-        dtypes = dict(facts.dtypes)
-        if self.out.dtype.kind == "f" and self.out.dtype.itemsize < 8:
-            dtypes.setdefault("the output", self.out.dtype)
-        self.precision = precision_of(dtypes, s.eps)
-        self.eps = self.precision.eps
-        if self.precision.reduced:
-            warnings.warn(f"{title}: the function computes in {self.precision.dtype} inside "
-                          f"({', '.join(self.precision.ops[:4])}), so {self.precision.dtype} precision limits the "
-                          f"check: it uses eps={self.eps:.1e} and a {self.precision.dtype} rounding allowance; keep "
-                          "the computation in float64 for a tight check", stacklevel=4)
-        self.ev = Evaluator(call, leaves, frozen, self.rng, self.eps, self.precision.unit)
-        blocking = any(v.blocking for v in self.violations)
-        self.f0 = y0.reshape(-1) if blocking else self.ev.call()
-        self.random = "" if blocking else _randomness(y0.reshape(-1), self.f0, self.output_shape)
-        self.blocked = blocking or bool(self.random)
         self.recheck_left = [RECHECK] * len(leaves)
         self.validated = [False] * len(leaves)
+        self.blind_spots: dict[int, float] = {}
         self._full_rows: list[np.ndarray] | None = None
         self._fast_rows: tuple[np.ndarray, list[np.ndarray]] | None = None
-        self.blind_spots: dict[int, float] = {}
         self._replay_tried = False
+        y0 = self._record(call)
+        self.ev = Evaluator(call, leaves, frozen, self.rng, self.eps, self.precision.unit)
+        blocking = any(v.blocking for v in self.violations)
+        self.f0 = y0 if blocking else self.ev.call()  # a second call at the same point ...
+        self.random = "" if blocking else _randomness(y0, self.f0, self.output_shape)  # ... must agree with the first
+        self.blocked = blocking or bool(self.random)
         if self.blocked:
             return
         bad = np.flatnonzero(~np.isfinite(self.f0))
@@ -150,6 +129,32 @@ class Check:
         if not s.fast:
             self.full_rows()
             self._record_replay()
+
+    def _record(self, call: Callable[[], Tensor]) -> np.ndarray:
+        """The recording call, and what it shows: changed inputs, broken promises, the precision inside."""
+        before = [np.array(leaf.numpy()) for leaf in self.leaves]
+        with enable_grad():
+            self.out = output_of(call(), self.title)
+        y0 = np.array(self.out.numpy(), dtype=np.float64)
+        self.output_shape, self.m = y0.shape, y0.size
+        self.violations = [Violation("the function", f"the function changed its input {label!r} while computing "
+                                     "(its values differ after the call): a checked function must leave its inputs "
+                                     "as they are, or every evaluation runs at another point", blocking=True)
+                           for label, leaf, b in zip(self.labels, self.leaves, before)
+                           if not np.array_equal(leaf.numpy(), b, equal_nan=True)]
+        facts = inspect_graph(self.out, self.leaves, self.rng) if self.out.grad_fn is not None else GraphFacts()
+        self.violations += facts.violations
+        dtypes = dict(facts.dtypes)
+        if self.out.dtype.kind == "f" and self.out.dtype.itemsize < 8:
+            dtypes.setdefault("the output", self.out.dtype)
+        self.precision = precision_of(dtypes, self.s.eps)
+        self.eps = self.precision.eps
+        if self.precision.reduced:
+            low = self.precision.dtype
+            warnings.warn(f"{self.title}: the function computes in {low} inside ({', '.join(self.precision.ops[:4])}),"
+                          f" so {low} precision limits the check: it uses eps={self.eps:.1e} and a {low} rounding "
+                          "allowance; keep the computation in float64 for a tight check", stacklevel=5)
+        return y0.reshape(-1)
 
     # ---- analytical ---------------------------------------------------------------------------------
     def rows(self, weight: Callable[[int], np.ndarray], count: int) -> list[np.ndarray]:
@@ -217,7 +222,7 @@ class Check:
         if self.ev.replay is not None and not self.validated[k]:
             self.validated[k] = True
             self.ev.validate(k, base, self.tol)
-        tally = _Tally(self, k, base)
+        tally = Tally(self, k, base)
         per_chunk = max(1, CHUNK_FLOATS // max(1, self.m))
         for start in range(0, base.size, per_chunk):
             cols = np.arange(start, min(base.size, start + per_chunk))
@@ -234,7 +239,7 @@ class Check:
     def _floor(self, around: Around) -> np.ndarray:
         return allowance(floor_sigma(around.magnitude, self.precision.unit), self.eps)[None, :]
 
-    def _block(self, k: int, base: np.ndarray, cols: np.ndarray, ana: np.ndarray, tally: _Tally) -> None:
+    def _block(self, k: int, base: np.ndarray, cols: np.ndarray, ana: np.ndarray, tally: Tally) -> None:
         replayed = self.ev.trusted[k]
         around = self.around(k, base, cols, 1, replayed)
         noise = np.broadcast_to(self._floor(around), ana.shape).copy()
@@ -347,92 +352,6 @@ def _randomness(first: np.ndarray, second: np.ndarray, shape: tuple[int, ...]) -
             "differences would measure the randomness, not the gradient, and nothing was compared. The notes' "
             "advice: turn dropout off for the check (keep_prob = 1; gradcheck_model(..., dropout='off')), check, "
             "then turn it back on; or draw the masks through tinygrad_notes.random.draw, which the check freezes")
-
-
-class _Tally:
-    """One input's components as they are judged, block by block: counts, norms, and the worst ones."""
-
-    def __init__(self, check: Check, k: int, base: np.ndarray) -> None:
-        self.check, self.k, self.base, self.shape = check, k, base, base.shape
-        self.checked = self.failed = self.kinks = self.nonfinite = self.rescued = self.rechecked = 0
-        self.sums = np.zeros(3)  # ||num||^2, ||ana||^2, ||num - ana||^2 over the smooth, finite components
-        self.beyond_noise = np.zeros(check.m)  # per output, the largest |num - ana| beyond atol + noise (0: none)
-        self.max_abs_diff = 0.0
-        self.worst: list[tuple[float, Component]] = []
-
-    def add(self, cols: np.ndarray, status: np.ndarray, num: np.ndarray, ana: np.ndarray, bound: np.ndarray,
-            noise: np.ndarray, around: Around, rescued: np.ndarray, retried: np.ndarray) -> None:
-        check, s = self.check, self.check.s
-        finite = status != NONFINITE
-        kink = status == KINK
-        smooth = finite & ~kink if s.allow_kinks else finite
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(num - ana)
-        self.checked += status.size
-        self.failed += int(np.sum(status == FAIL)) + (0 if s.allow_kinks else int(kink.sum()))
-        self.kinks += int(kink.sum())
-        self.nonfinite += int(np.sum(~finite))
-        self.rescued += int(rescued.sum())
-        self.rechecked += int(retried.sum())
-        check.rescued += int(rescued.sum())
-        check.rechecked += int(retried.sum())
-        self.sums += [np.sum(num[smooth] ** 2), np.sum(ana[smooth] ** 2), np.sum(diff[smooth] ** 2)]
-        beyond = np.where(smooth & (diff > s.atol + noise), diff, 0.0)
-        self.beyond_noise = np.maximum(self.beyond_noise, np.max(beyond, axis=1, initial=0.0))
-        if finite.any():
-            self.max_abs_diff = max(self.max_abs_diff, float(np.max(diff[finite])))
-            check.noise_max = max(check.noise_max, float(np.max(noise[finite])))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            badness = np.nan_to_num(diff / bound, nan=np.inf, posinf=np.inf)
-        key = (_PRIORITY[status] + np.where(np.isinf(badness), 0.999, badness / (1 + badness))).reshape(-1)
-        top = np.argpartition(-key, s.worst)[:s.worst] if key.size > s.worst else np.arange(key.size)
-        for flat in top[np.argsort(-key[top], kind="stable")]:
-            row, col = (int(i) for i in np.unravel_index(flat, status.shape))
-            self.worst.append((float(key[flat]), self._component(row, col, cols, status, num, ana, bound, around,
-                                                                     rescued, retried)))
-        self.worst.sort(key=lambda item: -item[0])
-        del self.worst[s.worst:]
-
-    def _component(self, row: int, col: int, cols: np.ndarray, status: np.ndarray, num: np.ndarray, ana: np.ndarray,
-                   bound: np.ndarray, around: Around, rescued: np.ndarray, retried: np.ndarray) -> Component:
-        check = self.check
-        st = int(status[row, col])
-        a, n = float(ana[row, col]), float(num[row, col])
-        if st == NONFINITE:
-            sides = [side for side, v in (("analytical", a), ("numerical", n)) if not math.isfinite(v)]
-            text = f"{'NaN' if any(math.isnan(v) for v in (a, n)) else 'Inf'} ({' and '.join(sides)})"
-        elif st == KINK:
-            text = "kink" if check.s.allow_kinks else "kink (counted)"
-        elif st == FAIL:
-            text = "fail"
-        else:
-            text = "ok (Richardson)" if rescued[row, col] else "ok"
-        return Component(
-            index=tuple(int(i) for i in np.unravel_index(int(cols[col]), self.shape)), analytical=a, numerical=n,
-            tolerance=float(bound[row, col]), status=text,
-            output_index=tuple(int(i) for i in np.unravel_index(row, check.output_shape)) if check.m > 1 else None,
-            left=float(around.left[row, col]) if st == KINK else None,
-            right=float(around.right[row, col]) if st == KINK else None)
-
-    def entry(self) -> Entry:
-        num2, ana2, diff2 = (float(v) for v in self.sums)
-        norms = (math.sqrt(num2), math.sqrt(ana2), math.sqrt(diff2))
-        rel = 0.0 if norms[0] + norms[1] == 0 else norms[2] / (norms[0] + norms[1])
-        if self.nonfinite:
-            rel = math.nan  # the notes' figure over components of which some are NaN or Inf
-        check, s = self.check, self.check.s
-        near_zero = not self.beyond_noise.any()
-        if not near_zero and not self.failed and not self.nonfinite and rel > s.threshold:
-            # Every component passed, but the figure is above the threshold: is every difference the function's
-            # own rounding (a gradient that is 0, or small beside what the function adds up)?
-            sigma = check.ev.noise(self.k, self.base)
-            check.noise_used = True
-            near_zero = bool(np.all(self.beyond_noise <= s.atol + allowance(sigma, check.eps)))
-        passed = not self.failed and not self.nonfinite and (rel <= s.threshold or near_zero)
-        return Entry(name="", shape=self.shape, passed=passed, rel_error=rel, checked=self.checked,
-                     failed=self.failed, kinks=self.kinks, nonfinite=self.nonfinite, rechecked=self.rechecked,
-                     rescued=self.rescued, worst=[c for _, c in self.worst], max_abs_diff=self.max_abs_diff,
-                     norms=norms, within_noise=passed and rel > s.threshold)
 
 
 def global_relative_error(entries: list[Entry]) -> float:
