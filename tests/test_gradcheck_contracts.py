@@ -238,3 +238,17 @@ def test_a_nan_in_one_gradient_row_names_the_output_and_input_components() -> No
     bad = entry.worst[0]
     assert (bad.output_index, bad.index, bad.status, bad.numerical) == ((1,), (2,), "NaN (analytical)", 0.0)
     assert "out(1,) in(2,)" in str(report)
+
+
+def test_a_forward_that_only_wants_writable_buffers_but_writes_nothing_is_not_accused() -> None:
+    class NeedsWritable(Function):  # as some compiled code does: refuses read-only arrays, changes nothing
+        def forward(ctx, x):
+            if not x.flags.writeable:
+                raise ValueError("buffer source array is read-only")
+            return x * 2
+
+        def backward(ctx, g):
+            return g * 2
+
+    report = gradcheck(lambda x: NeedsWritable.apply(x).tanh().sum(), [rng.standard_normal(4)])
+    assert report.passed and report.violations == []

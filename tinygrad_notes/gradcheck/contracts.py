@@ -43,24 +43,36 @@ class GraphFacts:
     dtypes: dict[str, Any] = field(default_factory=dict)  # op name -> its output dtype, for outputs below float64
 
 
-def inspect_graph(output: Tensor, leaves: list[Tensor], rng: np.random.Generator) -> GraphFacts:
-    """Run every op's forward on read-only copies of its inputs, and its backward twice on one read-only gradient."""
+def inspect_graph(output: Tensor, leaves: list[Tensor], rng: np.random.Generator,
+                  changed_leaves: frozenset[int] = frozenset()) -> GraphFacts:
+    """Run every op's forward on read-only copies of its inputs, and its backward twice on one read-only gradient.
+
+    `changed_leaves`: ids of the leaves the recording call changed (some op wrote into them).
+    """
     facts = GraphFacts()
     leaf_ids = {id(leaf) for leaf in leaves}
     depends: set[int] = set()
+    recomputed: dict[int, np.ndarray] = {}  # each op's output, computed again from its inputs
     for node in topological_order([output], "gradcheck"):
         ins = inputs_of(node)
         if any(i.tensor is not None and id(i.tensor) in leaf_ids or i.node is not None and id(i.node) in depends
                for i in ins):
             depends.add(id(node))
         arrays = [_array(i) for i in ins]
-        y = _forward(node, arrays, facts)
+        changed = [i.tensor is not None and id(i.tensor) in changed_leaves or i.node is not None
+                   and id(i.node) in recomputed and not _same(recomputed[id(i.node)], a) for i, a in zip(ins, arrays)]
+        y = _forward(node, arrays, changed, facts)
         if y is None:
             continue
+        recomputed[id(node)] = y
         if id(node) in depends and y.dtype.kind == "f" and y.dtype.itemsize < 8:
             facts.dtypes.setdefault(op_name(node), y.dtype)
         _backward_twice(node, y, rng, facts)
     return facts
+
+
+def _same(a: np.ndarray, b: Any) -> bool:
+    return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
 def _array(inp: Any) -> Any:
@@ -80,32 +92,47 @@ def _is_write_error(err: Exception) -> bool:
     return isinstance(err, ValueError) and "read-only" in str(err)
 
 
-def _forward(node: Any, arrays: list, facts: GraphFacts) -> np.ndarray | None:
-    """The op's output from read-only copies of its inputs; a write into one is a violation naming it."""
+def _forward(node: Any, arrays: list, changed: list[bool], facts: GraphFacts) -> np.ndarray | None:
+    """The op's output from read-only copies of its inputs; a write into one is a violation naming it.
+
+    A forward that raises on read-only inputs may only want writable buffers (some compiled code does):
+    it counts as writing when, run on writable copies, it changes one, or when an input it refuses read-only
+    was `changed` after it was computed (an in-place op that is idempotent by now, like subtracting a max
+    that has become 0).
+    """
     cls, attrs = type(node), dict(node.attrs or {})
     try:
         return run_forward(cls, [_read_only_copy(a) for a in arrays], attrs)
     except Exception as err:  # noqa: BLE001 - a forward that cannot run again here is simply not probed
         if not _is_write_error(err):
             return None
-    for i, a in enumerate(arrays):  # which input it writes into
-        if not isinstance(a, np.ndarray):
-            continue
-        try:
-            run_forward(cls, [_read_only_copy(b) if j == i else np.array(b) if isinstance(b, np.ndarray) else b
-                              for j, b in enumerate(arrays)], attrs)
-        except Exception as err:  # noqa: BLE001
-            if _is_write_error(err):
-                facts.violations.append(Violation(
-                    op_name(node), f"forward of {op_name(node)} writes into its input {i} (shape {a.shape}): a "
-                    "forward must leave its inputs as they are (other ops and its backward read them), so the "
-                    "check and your training would run at a moved point; compute on a copy (x = x - m, not "
-                    "x -= m)", blocking=True))
-                return None
+    copies = [np.array(a) if isinstance(a, np.ndarray) else a for a in arrays]
+    try:
+        y = run_forward(cls, copies, attrs)
+    except Exception:  # noqa: BLE001
+        return None
+    written = [i for i, (a, c) in enumerate(zip(arrays, copies))
+               if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True)]
+    written += [i for i, a in enumerate(arrays) if changed[i] and i not in written and isinstance(a, np.ndarray)
+                and _raises_on_read_only(cls, arrays, i, attrs)]
+    if not written:
+        return y  # it wanted writable buffers, but leaves its inputs as they are
+    i = written[0]
     facts.violations.append(Violation(
-        op_name(node), f"forward of {op_name(node)} writes into its inputs: a forward must leave its inputs as they "
-        "are; compute on copies", blocking=True))
+        op_name(node), f"forward of {op_name(node)} writes into its input {i} (shape {np.shape(arrays[i])}): a "
+        "forward must leave its inputs as they are (other ops and its backward read them), so the check and your "
+        "training would run at a moved point; compute on a copy (x = x - m, not x -= m)", blocking=True))
     return None
+
+
+def _raises_on_read_only(cls: type, arrays: list, i: int, attrs: dict) -> bool:
+    """Whether the forward fails to write when only input i is read-only."""
+    try:
+        run_forward(cls, [_read_only_copy(a) if j == i else np.array(a) if isinstance(a, np.ndarray) else a
+                          for j, a in enumerate(arrays)], attrs)
+    except Exception as err:  # noqa: BLE001
+        return _is_write_error(err)
+    return False
 
 
 def _backward_twice(node: Any, y: np.ndarray, rng: np.random.Generator, facts: GraphFacts) -> None:

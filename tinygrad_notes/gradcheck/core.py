@@ -137,12 +137,14 @@ class Check:
             self.out = output_of(call(), self.title)
         y0 = np.array(self.out.numpy(), dtype=np.float64)
         self.output_shape, self.m = y0.shape, y0.size
-        self.violations = [Violation("the function", f"the function changed its input {label!r} while computing "
-                                     "(its values differ after the call): a checked function must leave its inputs "
-                                     "as they are, or every evaluation runs at another point", blocking=True)
-                           for label, leaf, b in zip(self.labels, self.leaves, before)
-                           if not np.array_equal(leaf.numpy(), b, equal_nan=True)]
-        facts = inspect_graph(self.out, self.leaves, self.rng) if self.out.grad_fn is not None else GraphFacts()
+        changed = [k for k, (leaf, b) in enumerate(zip(self.leaves, before))
+                   if not np.array_equal(leaf.numpy(), b, equal_nan=True)]
+        self.violations = [Violation("the function", f"the function changed its input {self.labels[k]!r} while "
+                                     "computing (its values differ after the call): a checked function must leave "
+                                     "its inputs as they are, or every evaluation runs at another point",
+                                     blocking=True) for k in changed]
+        facts = inspect_graph(self.out, self.leaves, self.rng, frozenset(id(self.leaves[k]) for k in changed)) \
+            if self.out.grad_fn is not None else GraphFacts()
         self.violations += facts.violations
         dtypes = dict(facts.dtypes)
         if self.out.dtype.kind == "f" and self.out.dtype.itemsize < 8:
