@@ -223,7 +223,7 @@ class Check:
         self._record_replay()
         if self.ev.replay is not None and not self.validated[k]:
             self.validated[k] = True
-            self.ev.validate(k, base, self.tol)
+            self.ev.validate(k, base, self.f0, self.tol)
         tally = Tally(self, k, base)
         per_chunk = max(1, CHUNK_FLOATS // max(1, self.m))
         for start in range(0, base.size, per_chunk):

@@ -136,12 +136,15 @@ class Evaluator:
         self.replay = replay
         return None
 
-    def validate(self, k: int, base: np.ndarray, tol: Tolerances) -> bool:
-        """Trust the replay for leaf k only if its slopes along two random directions are the function's."""
+    def validate(self, k: int, base: np.ndarray, f0: np.ndarray, tol: Tolerances) -> bool:
+        """Trust the replay for leaf k only if its slopes along two random directions are the function's.
+
+        `f0` is a real call's value at θ itself.
+        """
         u = self.rng.choice([-1.0, 1.0], (2,) + base.shape)
         points = np.stack([base, base + self.eps * u[0], base + self.eps * u[1], base - self.eps * u[0],
                            base - self.eps * u[1]])
-        real = self.at(k, points, replayed=False)
+        real = np.concatenate([f0.reshape(1, -1), self.at(k, points[1:], replayed=False)])
         replayed = self.at(k, points, replayed=True)
         slope_real = (real[1:3] - real[3:5]) / (2 * self.eps)
         slope_replayed = (replayed[1:3] - replayed[3:5]) / (2 * self.eps)

@@ -38,38 +38,58 @@ class Tally:
     def add(self, cols: np.ndarray, status: np.ndarray, num: np.ndarray, ana: np.ndarray, bound: np.ndarray,
             noise: np.ndarray, around: Around, rescued: np.ndarray, retried: np.ndarray) -> None:
         check, s = self.check, self.check.s
-        finite = status != NONFINITE
-        kink = status == KINK
-        smooth = finite & ~kink if s.allow_kinks else finite
         with np.errstate(invalid="ignore"):
             diff = np.abs(num - ana)
+        fails, kinks = int(np.count_nonzero(status == FAIL)), int(np.count_nonzero(status == KINK))
+        nonfinite = int(np.count_nonzero(status == NONFINITE))
         self.checked += status.size
-        self.failed += int(np.sum(status == FAIL)) + (0 if s.allow_kinks else int(kink.sum()))
-        self.kinks += int(kink.sum())
-        self.nonfinite += int(np.sum(~finite))
-        self.rescued += int(rescued.sum())
-        self.rechecked += int(retried.sum())
-        check.rescued += int(rescued.sum())
-        check.rechecked += int(retried.sum())
-        self.sums += [np.sum(num[smooth] ** 2), np.sum(ana[smooth] ** 2), np.sum(diff[smooth] ** 2)]
-        beyond = np.where(smooth & (diff > s.atol + noise), diff, 0.0)
-        self.beyond_noise = np.maximum(self.beyond_noise, np.max(beyond, axis=1, initial=0.0))
-        if finite.any():
-            self.max_abs_diff = max(self.max_abs_diff, float(np.max(diff[finite])))
-            check.noise_max = max(check.noise_max, float(np.max(noise[finite])))
+        self.failed += fails + (0 if s.allow_kinks else kinks)
+        self.kinks += kinks
+        self.nonfinite += nonfinite
+        if retried.any():
+            self.rescued += int(rescued.sum())
+            self.rechecked += int(retried.sum())
+            check.rescued += int(rescued.sum())
+            check.rechecked += int(retried.sum())
+        if nonfinite or (kinks and s.allow_kinks):  # the norms leave kinks (when allowed) and NaN/Inf out
+            smooth = (status != NONFINITE) & ((status != KINK) if s.allow_kinks else True)
+            n, a, d = num[smooth], ana[smooth], diff[smooth]
+        else:
+            smooth, n, a, d = None, num.ravel(), ana.ravel(), diff.ravel()
+        self.sums += [n @ n, a @ a, d @ d]
+        beyond = diff > s.atol + noise
+        if smooth is not None:
+            beyond &= smooth
+        if beyond.any():
+            self.beyond_noise = np.maximum(self.beyond_noise, np.max(np.where(beyond, diff, 0.0), axis=1))
+        finite = diff if not nonfinite else diff[status != NONFINITE]
+        if finite.size:
+            self.max_abs_diff = max(self.max_abs_diff, float(finite.max()))
+            check.noise_max = max(check.noise_max, float((noise if not nonfinite else noise[status != NONFINITE])
+                                                         .max()))
+        self._keep_worst(cols, status, num, ana, bound, diff, around, rescued)
+
+    def _keep_worst(self, cols: np.ndarray, status: np.ndarray, num: np.ndarray, ana: np.ndarray, bound: np.ndarray,
+                    diff: np.ndarray, around: Around, rescued: np.ndarray) -> None:
+        """Merge this block's worst components into the list: by priority (NaN, fail, kink, ok), then badness."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            badness = np.nan_to_num(diff / bound, nan=np.inf, posinf=np.inf)
-        key = (_PRIORITY[status] + np.where(np.isinf(badness), 0.999, badness / (1 + badness))).reshape(-1)
-        top = np.argpartition(-key, s.worst)[:s.worst] if key.size > s.worst else np.arange(key.size)
+            badness = diff / bound
+            key = (_PRIORITY[status] + np.where(np.isnan(badness) | np.isinf(badness), 0.999,
+                                                badness / (1 + badness))).reshape(-1)
+        count = self.check.s.worst
+        top = np.argpartition(-key, count)[:count] if key.size > count else np.arange(key.size)
+        width = status.shape[1]
         for flat in top[np.argsort(-key[top], kind="stable")]:
-            row, col = (int(i) for i in np.unravel_index(flat, status.shape))
+            if len(self.worst) == count and key[flat] <= self.worst[-1][0]:
+                break
+            row, col = divmod(int(flat), width)
             self.worst.append((float(key[flat]), self._component(row, col, cols, status, num, ana, bound, around,
-                                                                     rescued, retried)))
-        self.worst.sort(key=lambda item: -item[0])
-        del self.worst[s.worst:]
+                                                                     rescued)))
+            self.worst.sort(key=lambda item: -item[0])
+            del self.worst[count:]
 
     def _component(self, row: int, col: int, cols: np.ndarray, status: np.ndarray, num: np.ndarray, ana: np.ndarray,
-                   bound: np.ndarray, around: Around, rescued: np.ndarray, retried: np.ndarray) -> Component:
+                   bound: np.ndarray, around: Around, rescued: np.ndarray) -> Component:
         check = self.check
         st = int(status[row, col])
         a, n = float(ana[row, col]), float(num[row, col])
