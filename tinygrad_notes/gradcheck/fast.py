@@ -33,53 +33,48 @@ if TYPE_CHECKING:
 def block_weights(outputs: int, blocks: int, rng: np.random.Generator) -> np.ndarray:
     """Rows w_b: random signs on block b of the outputs (contiguous blocks), 0 elsewhere; shape (blocks, outputs)."""
     count = max(1, min(outputs, blocks))
+    sizes = [len(part) for part in np.array_split(np.arange(outputs), count)]
     w = np.zeros((count, outputs))
-    for b, idx in enumerate(np.array_split(np.arange(outputs), count)):
-        w[b, idx] = rng.choice([-1.0, 1.0], len(idx))
+    w[np.repeat(np.arange(count), sizes), np.arange(outputs)] = rng.choice([-1.0, 1.0], outputs)
     return w
 
 
 def fast_entry(check: Check, k: int, base: np.ndarray) -> Entry:
     """The probes of leaf k, their verdict, and the blind spot."""
     w, rows = check.fast_rows()
-    g, eps, unit, tol = rows[k], check.eps, check.precision.unit, check.tol
-    probes, nums, anas = [], [], []
-    bounds = np.empty((check.s.probes, len(w)))
-    for p in range(check.s.probes):
-        u = check.rng.choice([-1.0, 1.0], base.shape)
-        ys, points = check.ev.along(k, base, u, (1, -1), replayed=False)
-        num = w @ (ys[0] - ys[1]) / (2 * eps)
-        ana = g @ (points[0] - points[1]).reshape(-1) / (2 * eps)  # w.J.u over the steps exactly as taken
-        floor = floor_sigma(np.abs(w) @ np.maximum(np.abs(ys[0]), np.abs(ys[1])), unit)
-        status, bound = decide(num, ana, allowance(floor, eps), tol)
-        check.noise_max = max(check.noise_max, float(np.max(allowance(floor, eps))))
-        again = status == FAIL
-        if again.any():  # along this u: the function's own noise, and Richardson's extrapolation
-            more, _ = check.ev.along(k, base, u, (2, -2, *LINE), replayed=False)
-            noise = allowance(np.maximum(floor, np.abs(w) @ sigma_along_line(more[2:])), eps)
-            check.noise_used = True
-            status2, bound2 = decide(num, ana, noise, tol)
-            richardson = (4 * num - w @ (more[0] - more[1]) / (4 * eps)) / 3
-            rescued = np.abs(richardson - ana) <= tol.atol + tol.rtol * np.abs(richardson) + RICHARDSON_NOISE * noise
-            status = np.where(again, np.where((status2 == FAIL) & rescued, OK, status2), status)
-            bound = np.where(again, bound2, bound)
-            check.noise_max = max(check.noise_max, float(np.max(noise)))
-        bounds[p] = bound
-        probes += [Probe(float(ana[b]), float(num[b]), float(bound[b]), bool(status[b] == OK), block=b,
-                         rechecked=bool(again[b])) for b in range(len(w))]
-        nums.append(num)
-        anas.append(ana)
-    nums_all, anas_all = np.concatenate(nums), np.concatenate(anas)
-    finite = np.isfinite(nums_all) & np.isfinite(anas_all)
+    g, eps, unit, tol, count = rows[k], check.eps, check.precision.unit, check.tol, check.s.probes
+    u = check.rng.choice([-1.0, 1.0], (count,) + base.shape)
+    points = np.concatenate([base + eps * u, base - eps * u])
+    ys = check.ev.at(k, points, replayed=False)
+    up, down = ys[:count], ys[count:]
+    num = (up - down) @ w.T / (2 * eps)  # (probes, blocks)
+    ana = (points[:count] - points[count:]).reshape(count, -1) @ g.T / (2 * eps)  # w.J.u over the steps as taken
+    floor = floor_sigma(np.maximum(np.abs(up), np.abs(down)) @ np.abs(w).T, unit)
+    status, bound = decide(num, ana, allowance(floor, eps), tol)
+    check.noise_max = max(check.noise_max, float(np.max(allowance(floor, eps))))
+    again = status == FAIL
+    for p in np.flatnonzero(again.any(axis=1)):  # along this u: the function's own noise, and Richardson
+        more, _ = check.ev.along(k, base, u[p], (2, -2, *LINE), replayed=False)
+        noise = allowance(np.maximum(floor[p], np.abs(w) @ sigma_along_line(more[2:])), eps)
+        check.noise_used = True
+        check.noise_max = max(check.noise_max, float(np.max(noise)))
+        status2, bound2 = decide(num[p], ana[p], noise, tol)
+        richardson = (4 * num[p] - w @ (more[0] - more[1]) / (4 * eps)) / 3
+        rescued = np.abs(richardson - ana[p]) <= tol.atol + tol.rtol * np.abs(richardson) + RICHARDSON_NOISE * noise
+        status[p] = np.where(again[p], np.where((status2 == FAIL) & rescued, OK, status2), status[p])
+        bound[p] = np.where(again[p], bound2, bound[p])
+    probes = [Probe(float(ana[p, b]), float(num[p, b]), float(bound[p, b]), bool(status[p, b] == OK), block=b,
+                    rechecked=bool(again[p, b])) for p in range(count) for b in range(len(w))]
+    finite = np.isfinite(num) & np.isfinite(ana)
     nonfinite = int(np.sum(~finite))
-    failed = sum(not p.passed for p in probes) - nonfinite
-    blind = float(np.max(np.min(bounds, axis=0)))
+    failed = int(np.sum(status != OK)) - nonfinite
+    blind = float(np.max(np.min(bound, axis=0)))
     check.blind_spots[k] = blind
     return Entry(name="", shape=base.shape, passed=failed == 0 and nonfinite == 0,
-                 rel_error=relative_error(nums_all[finite], anas_all[finite]), mode="fast", checked=len(probes),
+                 rel_error=relative_error(num[finite], ana[finite]), mode="fast", checked=len(probes),
                  failed=failed, nonfinite=nonfinite, probes=probes, blind_spot=blind,
-                 max_abs_diff=float(np.max(np.abs(nums_all - anas_all)[finite], initial=0.0)),
-                 norms=norms(nums_all[finite], anas_all[finite]))
+                 max_abs_diff=float(np.max(np.abs(num - ana)[finite], initial=0.0)),
+                 norms=norms(num[finite], ana[finite]))
 
 
 def fast_note(check: Check) -> str:
