@@ -1,33 +1,49 @@
-"""How long a gradient check of a real model takes: MLP 64-64-64-10 (8,970 parameters), tanh, batch 32, float64.
+"""How long gradient checks take, against PyTorch's gradcheck on the same functions, measured in one run.
 
-Rows: our full check (2 x 8,970 evaluations of the cost, every component
-compared), the same evaluations made by calling the function instead of
-replaying its graph, our fast mode (random projections), the notes' loop written
-by hand in numpy (the same 17,940 forward passes, no checker around them), and
-PyTorch's `torch.autograd.gradcheck` (full and fast_mode) when torch is
-installed. Times are the minimum over several runs (the machine is shared).
-Targets from the issue: full check <= 1.0 s, fast mode <= 0.05 s.
+Two problems, each checked in full (every component compared) and in fast mode:
 
-    python benchmarks/gradcheck.py
+- the MLP 64-64-64-10 model check: 8,970 parameters, tanh, batch 32, cross-entropy, float64;
+  our `gradcheck_model` against `torch.autograd.gradcheck` on the same weights and data
+  (target: our full check <= 0.5x torch's), plus the notes' loop written by hand in numpy
+  (the same 17,940 forward passes, no checker around them) and our check calling the
+  function instead of replaying its graph;
+- the 100x100 op check: a hand-written Function y = A @ x (A 100x100), its 10,000-entry
+  Jacobian compared entry by entry (target: < 0.2 s), and torch's gradcheck of the same op
+  written as a torch.autograd.Function.
+
+Every round runs every contender once, in a fresh random order; the table gives the median
+and the minimum over the rounds (the machine is shared) and each median's ratio to torch's
+full check of the same problem. numpy runs on one BLAS thread and torch on one thread.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/gradcheck.py [rounds]
+
+torch is not a dependency: install it into the environment to get its rows.
 """
 
 from __future__ import annotations
 
+import os
+import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, from a plain checkout too
 
-from tinygrad_notes import Tensor, gradcheck_model  # noqa: E402
+from tinygrad_notes import Function, Tensor, gradcheck, gradcheck_model  # noqa: E402
 
 SIZES = [64, 64, 64, 10]
 BATCH = 32
+ROUNDS = 5
 
 
+# ---- the MLP ----------------------------------------------------------------------------------------
 def make_problem(seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     params = {}
@@ -50,15 +66,6 @@ def forward(params: dict[str, Tensor], X: Tensor) -> Tensor:
 
 def cross_entropy(logits: Tensor, Y: np.ndarray) -> Tensor:
     return -(logits.log_softmax(-1) * Y).sum() / len(Y)
-
-
-def best_of(fn: Callable[[], object], runs: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def numpy_loop(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
@@ -99,65 +106,133 @@ def numpy_loop(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> f
     return float(np.linalg.norm(approx - dtheta) / (np.linalg.norm(approx) + np.linalg.norm(dtheta)))
 
 
-def torch_rows(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, runs: int) -> list[tuple]:
+# ---- the 100x100 op ------------------------------------------------------------------------------------
+OP_RNG = np.random.default_rng(0)
+A = OP_RNG.standard_normal((100, 100))
+X_OP = OP_RNG.standard_normal(100)
+
+
+class MatVec(Function):
+    """y = A @ x with its backward written by hand: dx = A^T g."""
+
+    def forward(ctx, x):
+        return A @ x
+
+    def backward(ctx, g):
+        return Tensor(A).T @ g
+
+
+# ---- contenders -------------------------------------------------------------------------------------------
+def contenders() -> tuple[dict[str, tuple[str, Callable[[], Any]]], str]:
+    """name -> (problem, a run returning something to verify); and a description of torch."""
+    params, X, Y = make_problem()
+    tensors = {n: Tensor(a.copy(), requires_grad=True) for n, a in params.items()}
+
+    def ours(**options: Any) -> Callable[[], Any]:
+        def run() -> Any:
+            report = gradcheck_model(tensors, cross_entropy, X, Y, forward=forward, **options)
+            assert report.passed, str(report)
+            return report
+        return run
+
+    def ours_op(**options: Any) -> Callable[[], Any]:
+        def run() -> Any:
+            report = gradcheck(lambda x: MatVec.apply(x), [X_OP], **options)
+            assert report.passed and report.entries[0].checked == (10_000 if not options else 32), str(report)
+            return report
+        return run
+
+    runs: dict[str, tuple[str, Callable[[], Any]]] = {
+        "tinygrad_notes full check": ("mlp", ours()),
+        "  same, calling the function": ("mlp", ours(replay=False)),
+        "tinygrad_notes fast mode": ("mlp", ours(fast=True)),
+        "hand-written numpy loop (notes)": ("mlp", lambda: numpy_loop(params, X, Y)),
+        "tinygrad_notes 100x100 op, full": ("op", ours_op()),
+        "tinygrad_notes 100x100 op, fast": ("op", ours_op(fast=True)),
+    }
     try:
         import torch
     except ImportError:
-        return [("torch.autograd.gradcheck", None, "torch not installed", "")]
-    tensors = [torch.tensor(params[n], dtype=torch.float64, requires_grad=True) for n in params]
+        return runs, "torch not installed: no torch rows"
+    torch.set_num_threads(1)
+    weights = [torch.tensor(params[n], dtype=torch.float64, requires_grad=True) for n in params]
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
 
-    def loss(W1, b1, W2, b2, W3, b3):
+    def loss(W1: Any, b1: Any, W2: Any, b2: Any, W3: Any, b3: Any) -> Any:
         h = torch.tanh(Xt @ W1 + b1)
         h = torch.tanh(h @ W2 + b2)
         return -(torch.log_softmax(h @ W3 + b3, dim=1) * Yt).sum() / len(Yt)
 
-    rows = []
-    default_threads = torch.get_num_threads()
-    for threads in sorted({default_threads, 1}, reverse=True):  # its default, and one thread as numpy uses
-        torch.set_num_threads(threads)
-        for fast in (False, True):
-            seconds, ok = best_of(lambda fast=fast: torch.autograd.gradcheck(loss, tensors, fast_mode=fast),
-                                  2 if not fast else runs)
-            rows.append((f"torch.autograd.gradcheck{' fast_mode' if fast else ''}", seconds,
-                         f"torch {torch.__version__}, {threads} thread(s), passed={ok}", ""))
-    torch.set_num_threads(default_threads)
-    return rows
+    At = torch.tensor(A)
+
+    class TorchMatVec(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return At @ x
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return At.T @ g
+
+    x_op = torch.tensor(X_OP, requires_grad=True)
+
+    def torch_check(fn: Callable, inputs: Any, fast: bool) -> Callable[[], Any]:
+        def run() -> Any:
+            assert torch.autograd.gradcheck(fn, inputs, fast_mode=fast)
+            return True
+        return run
+
+    runs["torch.autograd.gradcheck"] = ("mlp", torch_check(loss, weights, False))
+    runs["torch.autograd.gradcheck fast_mode"] = ("mlp", torch_check(loss, weights, True))
+    runs["torch.autograd.gradcheck, op"] = ("op", torch_check(TorchMatVec.apply, (x_op,), False))
+    runs["torch.autograd.gradcheck fast_mode, op"] = ("op", torch_check(TorchMatVec.apply, (x_op,), True))
+    return runs, f"torch {torch.__version__}, 1 thread"
+
+
+TORCH_FULL = {"mlp": "torch.autograd.gradcheck", "op": "torch.autograd.gradcheck, op"}
+TARGETS = {"tinygrad_notes full check": ("<= 0.5x torch", lambda t, ratio: ratio is not None and ratio <= 0.5),
+           "tinygrad_notes 100x100 op, full": ("< 0.2 s", lambda t, ratio: t < 0.2)}
 
 
 def main() -> None:
-    params, X, Y = make_problem()
-    tensors = {n: Tensor(a.copy(), requires_grad=True) for n, a in params.items()}
-    n = sum(a.size for a in params.values())
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
+    runs, torch_note = contenders()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, Any] = {}
+    order = list(runs)
+    for name in order:  # one untimed warm-up round: first calls pay for imports and caches
+        runs[name][1]()
+    for _ in range(rounds):
+        random.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            results[name] = runs[name][1]()
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    print(f"gradient checks, {rounds} rounds, contenders interleaved in random order; numpy on "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')} BLAS thread(s), {torch_note}")
+    print(f"{'':40s} {'median s':>9s} {'min s':>8s} {'vs torch':>9s}  {'target':18s} notes")
+    for problem, title in (("mlp", f"MLP {'-'.join(map(str, SIZES))}: 8,970 parameters, tanh, batch {BATCH}, "
+                                   "float64"),
+                           ("op", "100x100 op: a hand-written Function y = A @ x, its 10,000-entry Jacobian")):
+        print(title)
+        torch_median = medians.get(TORCH_FULL[problem])
+        for name in [n for n in runs if runs[n][0] == problem]:
+            ratio = medians[name] / torch_median if torch_median else None
+            target, met = TARGETS.get(name, ("", None))
+            verdict = "" if met is None else " met" if met(medians[name], ratio) else " MISSED"
+            print(f"  {name:38s} {medians[name]:9.4f} {min(times[name]):8.4f} "
+                  f"{f'{ratio:.2g}x' if ratio is not None else '-':>9s}  {target + verdict:18s} "
+                  f"{_notes(results[name])}")
 
-    def check(**options: object):
-        report = gradcheck_model(tensors, cross_entropy, X, Y, forward=forward, **options)
-        assert report.passed, str(report)
-        return report
 
-    rows = []
-    t_full, report = best_of(check, 5)
-    rows.append(("tinygrad_notes full check", t_full, f"{report.evaluations} evaluations, "
-                 f"rel. error {report.rel_error:.1e}", "<= 1.0 s"))
-    t_call, report_call = best_of(lambda: check(replay=False), 1)
-    rows.append(("  same, calling the function", t_call, f"{report_call.evaluations} evaluations", ""))
-    t_fast, report_fast = best_of(lambda: check(fast=True), 20)
-    rows.append(("tinygrad_notes fast mode", t_fast, f"{report_fast.evaluations} evaluations, "
-                 f"{len(report_fast.entries)} x 4 probes", "<= 0.05 s"))
-    t_numpy, rel = best_of(lambda: numpy_loop(params, X, Y), 1)
-    rows.append(("hand-written numpy loop (notes)", t_numpy, f"{2 * n} evaluations, rel. error {rel:.1e}", ""))
-    rows += torch_rows(params, X, Y, runs=5)
-
-    print(f"gradient check of an MLP {'-'.join(map(str, SIZES))}: {n} parameters, tanh, batch {BATCH}, float64")
-    print(f"{'method':36s} {'seconds':>9s} {'vs numpy':>9s}  {'target':9s} notes")
-    print("-" * 100)
-    for name, seconds, notes, target in rows:
-        if seconds is None:
-            print(f"{name:36s} {'-':>9s} {'-':>9s}  {target:9s} {notes}")
-            continue
-        print(f"{name:36s} {seconds:9.3f} {seconds / t_numpy:8.2f}x  {target:9s} {notes}")
-    print(f"\nfull check {'meets' if t_full <= 1.0 else 'MISSES'} its 1.0 s target; "
-          f"fast mode {'meets' if t_fast <= 0.05 else 'MISSES'} its 0.05 s target")
+def _notes(result: Any) -> str:
+    if hasattr(result, "evaluations"):
+        return (f"{result.evaluations} evaluations ({result.calls} calls), {sum(e.checked for e in result.entries)} "
+                f"{'probes' if result.mode == 'fast' else 'components'}, rel. error {result.rel_error:.1e}")
+    if isinstance(result, float):
+        return f"rel. error {result:.1e}"
+    return "passed"
 
 
 if __name__ == "__main__":

@@ -146,7 +146,8 @@ def test_float32_parameters_are_checked_as_float64_copies_and_restored() -> None
     params = make_params([5, 4, 3], dtype=np.float32)
     before = {k: v.data.copy() for k, v in params.items()}
     X, y = data()
-    with pytest.warns(UserWarning, match=r"W1, b1, W2, b2 are float32 .* float64"):
+    with pytest.warns(UserWarning, match=r"W1 \(float32\), b1 \(float32\), W2 \(float32\), b2 \(float32\) checked "
+                                          "as float64 copies"):
         report = gradcheck_model(params, cross_entropy, X.astype(np.float32), y, forward=forward)
     assert report.passed and report.rel_error < 1e-7
     for k, v in params.items():

@@ -98,7 +98,11 @@ def _root_grad(tensor: Tensor, grad: Any, op: str) -> Tensor:
                 f"{tensor.shape}: pass grad=... of that shape (for example ones) or reduce it with .sum()"
             )
         return _make(np.ones(tensor.shape, dtype=tensor.dtype), False, None)
-    g = grad if isinstance(grad, Tensor) else _make(np.asarray(grad, dtype=tensor.dtype), False, None)
+    if isinstance(grad, Tensor) and grad.requires_grad:
+        g = grad  # part of a graph (create_graph): kept as it is; in-place writes on it are refused anyway
+    else:
+        g = _make(read_only(np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=tensor.dtype)),
+                  False, None)  # a read-only view: no backward can modify the caller's array
     if g.shape != tensor.shape:
         raise RuntimeError(f"{op}: grad has shape {g.shape} but the output has shape {tensor.shape}; "
                            "they must match")
@@ -291,7 +295,13 @@ def _freeze(inputs: tuple) -> tuple:
 
 
 def _call_user_backward(node: Function, g: Tensor, n_inputs: int) -> tuple:
-    """Run a user Function's backward and hold its answer to the rules: one gradient per input, as Tensors."""
+    """Run a user Function's backward and hold its answer to the rules: one gradient per input, as Tensors.
+
+    The incoming gradient is handed over read-only (the same array may reach other nodes, or be the
+    caller's): `g *= 2` raises an error that says so, `g = g * 2` is the way.
+    """
+    if not g.requires_grad and g._data.flags.writeable:
+        g = _make(read_only(g._data), False, None)
     result = type(node).backward(node, g)
     if type(result) is not tuple:
         result = tuple(result) if isinstance(result, list) else (result,)
@@ -299,6 +309,15 @@ def _call_user_backward(node: Function, g: Tensor, n_inputs: int) -> tuple:
         raise RuntimeError(f"backward of {op_name(node)} returned {len(result)} gradient(s) "
                            f"for {n_inputs} input(s); return one per input (None for an input without one)")
     return tuple(None if r is None else _as_tensor(r) for r in result)
+
+
+def read_only(d: Any) -> Any:
+    """A read-only view of an array (numpy scalars are immutable already)."""
+    if type(d) is not _ndarray or not d.flags.writeable:
+        return d
+    view = d.view()
+    view.flags.writeable = False
+    return view
 
 
 def _as_tensor(v: Any) -> Tensor:

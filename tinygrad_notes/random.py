@@ -5,10 +5,15 @@ A layer that needs random numbers at run time (dropout's mask) calls
 `frozen_randomness()`, the draws of the first evaluation are recorded and every
 later evaluation (after `restart()`) gets the same arrays back in the same order:
 the cost J becomes a fixed function of θ, which finite differences need.
+
+Freezing is per thread (a context variable, like the engine's modes): a check
+running in one thread never freezes the dropout masks another thread is training
+with.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -30,15 +35,15 @@ def default_generator() -> np.random.Generator:
     return _default
 
 
-class Replay:
-    """Recorded draws of one frozen evaluation, replayed in order after `restart()`."""
+class FrozenDraws:
+    """The random draws of one frozen evaluation, handed out again in order after `restart()`."""
 
     def __init__(self) -> None:
         self.draws: list[np.ndarray] = []
         self.position = 0
 
     def restart(self) -> None:
-        """Start the next evaluation: draws are replayed from the first one."""
+        """Start the next evaluation: draws are handed out again from the first one."""
         self.position = 0
 
     def draw(self, make: Callable[[np.random.Generator], np.ndarray], generator: np.random.Generator) -> np.ndarray:
@@ -51,7 +56,7 @@ class Replay:
         return value
 
 
-_replay: Replay | None = None
+_frozen: contextvars.ContextVar[FrozenDraws | None] = contextvars.ContextVar("tinygrad_notes_frozen", default=None)
 
 
 def draw(make: Callable[[np.random.Generator], np.ndarray], generator: np.random.Generator | None = None) -> np.ndarray:
@@ -60,23 +65,17 @@ def draw(make: Callable[[np.random.Generator], np.ndarray], generator: np.random
     if tracer is not None:  # a compiled step is being traced: the draw is made again on every replay
         return tracer.draw(draw, make, generator)
     gen = generator if generator is not None else _default
-    if _replay is None:
+    frozen = _frozen.get()
+    if frozen is None:
         return make(gen)
-    return _replay.draw(make, gen)
-
-
-def is_frozen() -> bool:
-    """True inside `frozen_randomness()`."""
-    return _replay is not None
+    return frozen.draw(make, gen)
 
 
 @contextmanager
-def frozen_randomness() -> Iterator[Replay]:
-    """Record the random draws of the first evaluation and replay them in every later one."""
-    global _replay
-    prev = _replay
-    _replay = Replay()
+def frozen_randomness() -> Iterator[FrozenDraws]:
+    """In this thread, record the random draws of the first evaluation and hand them out in every later one."""
+    token = _frozen.set(FrozenDraws())
     try:
-        yield _replay
+        yield _frozen.get()  # type: ignore[misc]
     finally:
-        _replay = prev
+        _frozen.reset(token)

@@ -451,7 +451,9 @@ class Tensor:
         try:
             ufunc(d, o, out=d, casting="same_kind")
         except (ValueError, TypeError) as err:
-                raise ShapeError(
+            if not d.flags.writeable:
+                raise _read_only_error(f"'{symbol}='", self.shape) from None
+            raise ShapeError(
                 f"'{symbol}=': cannot write the result of shapes {self.shape} and {np.shape(o)} "
                 f"(dtypes {self.dtype} and {np.asarray(o).dtype}) into this tensor of shape {self.shape}: {err}"
             ) from None
@@ -480,7 +482,9 @@ class Tensor:
         try:
             d[_index(index)] = v
         except (ValueError, IndexError) as err:
-                raise ShapeError(f"setitem: cannot assign a value of shape {np.shape(v)} at index {index!r} "
+            if not d.flags.writeable:
+                raise _read_only_error("setitem", self.shape) from None
+            raise ShapeError(f"setitem: cannot assign a value of shape {np.shape(v)} at index {index!r} "
                              f"of a tensor of shape {self.shape}: {err}") from None
 
     # ---- elementwise unary ----------------------------------------------------------------
@@ -717,6 +721,13 @@ def _python_read(t: Tensor, how: str) -> None:
     tracer = _modes().tracer
     if tracer is not None:
         tracer.python_read(t, how)
+
+
+def _read_only_error(what: str, shape: tuple[int, ...]) -> ValueError:
+    """An in-place write into a tensor whose array is read-only (an incoming gradient in backward, a broadcast view)."""
+    return ValueError(f"{what}: this tensor's array (shape {shape}) is read-only, so it cannot be changed in place. "
+                      "The gradient a backward receives is read-only (the same array may reach other nodes, or be "
+                      "the caller's): compute a new tensor instead, g = g * 2 rather than g *= 2")
 
 
 def _count(t: Tensor, axis: Any, op: str) -> int:

@@ -1,37 +1,34 @@
-"""The gradient checker: two-sided finite differences against backward, per input and per component.
+"""The gradient checker: two-sided finite differences against backward, for every (output, input) component.
 
 Straight from the notes: move one component of θ by ±ε, take
 (J(θ+ε e_i) - J(θ-ε e_i)) / 2ε, and compare with backward's gradient by the
-relative error ||num - ana|| / (||num|| + ||ana||), in float64 with ε = 1e-7.
-Read it as the notes do: about 1e-7 great, about 1e-5 look at the components,
-1e-3 or more a bug.
+relative error ||num - ana|| / (||num|| + ||ana||), in float64 with ε = 1e-7,
+read with the notes' words: ≤ 1e-7 great, ≤ 1e-5 fine but look at the
+components, ≥ 1e-3 likely a bug, in between check the components.
 
-That global figure dilutes a bug in one component among thousands, so every
-component is also held to
+That global figure dilutes a bug in one component among thousands, so the
+decision is per component: every (output, input) pair of the Jacobian (rows from
+one backward per output, columns from the differences per input component) is
+held to
 
-    |num_i - ana_i| <= atol + rtol * |num_i| + noise_i
+    |num - ana| <= atol + rtol |num| + noise
 
-where noise_i = NOISE_FACTOR * (float64 epsilon) * S_i / ε is the rounding
-error of the difference itself (S_i: the magnitude of the function values it
-was taken from). None of these grows with the number of components. A component
-that fails is looked at once more: if its one-sided differences disagree (a kink
-within ε, such as ReLU at 0 or a tie in a max) and the analytical value lies
-between them, it is reported as a "kink", not a bug, and (by default) not
-counted as a failure.
+where noise is what the values' rounding allows in a difference (noise.py): a
+floor from their size, and where that is exceeded, the function's own noise,
+measured. None of these grows with the number of components. Components whose
+one-sided slopes jump are kinks (judge.py), reported with both slopes; components
+that still fail are re-checked with Richardson's extrapolation before they are
+called bugs. The ops of the graph are held to the promises differences cannot see
+(contracts.py), a random function is refused with the notes' advice, and a
+function computing in float32 inside gets a check its precision allows, said so.
 
 An input passes when no component fails and its relative error is at most
 `threshold` (or every difference is within atol + noise: the relative error of
 two vectors that are zero up to rounding is itself noise).
-
-For a function with a vector output, each output component is checked (a full
-Jacobian) up to `max_outputs` components; a larger output is projected on a
-fixed random vector w with entries ±[0.5, 1.5] (no output gets a weight near 0)
-and w·output is checked.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,20 +36,12 @@ import numpy as np
 
 from tinygrad_notes.autograd import grad
 from tinygrad_notes.combine import concatenate
-from tinygrad_notes.gradcheck.core import (
-    ATOL,
-    EPS,
-    MAX_OUTPUTS,
-    PROBES,
-    RTOL,
-    THRESHOLD,
-    Settings,
-    float64_default,
-    output_of,
-    relative_error,
-    run_check,
-)
+from tinygrad_notes.gradcheck.core import ATOL, BLOCKS, EPS, PROBES, RTOL, THRESHOLD, Settings, run_check
+from tinygrad_notes.gradcheck.evaluate import output_of
+from tinygrad_notes.gradcheck.judge import relative_error
+from tinygrad_notes.gradcheck.precision import float64_copies, float64_inside
 from tinygrad_notes.gradcheck.report import GradcheckError, GradcheckReport
+from tinygrad_notes.leafswap import reading
 from tinygrad_notes.mode import enable_grad, no_grad
 from tinygrad_notes.random import frozen_randomness
 from tinygrad_notes.tensor import Tensor
@@ -63,7 +52,7 @@ __all__ = ["gradcheck", "assert_gradcheck", "gradgradcheck", "numerical_grad", "
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = EPS, atol: float = ATOL,
               rtol: float = RTOL, threshold: float = THRESHOLD, fast: bool = False, probes: int = PROBES,
-              seed: int = 0, fallback: bool = True, allow_kinks: bool = True, max_outputs: int = MAX_OUTPUTS,
+              blocks: int = BLOCKS, seed: int = 0, fallback: bool = True, allow_kinks: bool = True,
               names: Sequence[str] | None = None, worst: int = 5, replay: bool = True,
               raise_on_failure: bool = False) -> GradcheckReport:
     """Check `fn`'s gradient with respect to every float input by two-sided differences; returns a report.
@@ -74,17 +63,17 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = EPS, atol:
     not require grad, integer arrays, Python numbers and other values are passed as they are.
 
     eps, atol, rtol, threshold: the step and the tolerances (module docstring). `fast=True` compares
-    `probes` random projections v.J.u per input instead of every component (`seed` fixes them); with
-    `fallback` an input whose probe fails is then checked component by component. `allow_kinks=False`
-    counts kinks as failures. `names` labels the checked inputs (default: the dict keys, the tensors'
-    `.name`, or "input i"). `replay=False` calls `fn` for every evaluation instead of replaying its
-    recorded graph (the replay is validated against real calls first, see gradcheck_replay.py).
-    `raise_on_failure=True` raises `GradcheckError` with the report's table.
+    `probes` random projections w.J.u per input, the outputs split in `blocks` blocks, instead of every
+    component (`seed` fixes them; the report states what they can miss); with `fallback` an input whose
+    probe fails is then checked component by component. `allow_kinks=False` counts kinks as failures.
+    `names` labels the checked inputs (default: the dict keys, the tensors' `.name`, or "input i").
+    `worst` is how many components a failing input lists. `replay=False` calls `fn` for every evaluation
+    instead of replaying its recorded graph (a replay is trusted only after it matched real calls, see
+    evaluate.py). `raise_on_failure=True` raises `GradcheckError` with the report's table.
     """
     prepared = _Prepared(inputs, "gradcheck")
-    settings = Settings(eps=eps, atol=atol, rtol=rtol, threshold=threshold, fast=fast, probes=probes, seed=seed,
-                        fallback=fallback, allow_kinks=allow_kinks, max_outputs=max_outputs, worst=worst,
-                        replay=replay)
+    settings = Settings(eps=eps, atol=atol, rtol=rtol, threshold=threshold, fast=fast, probes=probes, blocks=blocks,
+                        seed=seed, fallback=fallback, allow_kinks=allow_kinks, worst=worst, replay=replay)
     report = run_check(prepared.call(fn), prepared.leaves, prepared.labels(names), settings,
                        title=f"gradcheck of {_fn_name(fn)}", order=1)
     report.notes[:0] = prepared.notes
@@ -107,13 +96,13 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, grad_outputs: Any = No
     """
     prepared = _Prepared(inputs, "gradgradcheck")
     call, leaves = prepared.call(fn), prepared.leaves
-    with float64_default(), frozen_randomness():
+    with float64_inside(), frozen_randomness():
         shape = output_of(call(), "gradgradcheck").shape
     if grad_outputs is None:
         rng = np.random.default_rng(options.get("seed", 0))
         v = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
     else:
-        v = np.array(grad_outputs._data if isinstance(grad_outputs, Tensor) else grad_outputs, dtype=np.float64)
+        v = np.array(grad_outputs.numpy() if isinstance(grad_outputs, Tensor) else grad_outputs, dtype=np.float64)
         if v.shape != shape:
             raise ValueError(f"gradgradcheck: grad_outputs has shape {v.shape} but the output has shape {shape}")
     v_leaf = Tensor(v, requires_grad=True)
@@ -144,29 +133,31 @@ def numerical_grad(fn: Callable[..., Tensor], inputs: Any, eps: float = EPS) -> 
 
     def value() -> np.ndarray:
         frozen.restart()
-        return np.array(output_of(call(), "numerical_grad")._data, dtype=np.float64)
+        return np.array(output_of(call(), "numerical_grad").numpy(), dtype=np.float64)
 
     results = []
-    with float64_default(), frozen_randomness() as frozen, no_grad():
+    with float64_inside(), frozen_randomness() as frozen, no_grad():
         out_shape = value().shape
         for leaf in prepared.leaves:
-            x = leaf._data.reshape(-1)  # the leaf is our own copy: move its components in place
+            work = np.array(leaf.numpy())
+            x = work.reshape(-1)  # a view: moving x moves what the leaf reads
             jac = np.empty(out_shape + (x.size,))
-            for i in range(x.size):
-                v = x[i]
-                x[i] = v + eps
-                plus = value()
-                x[i] = v - eps
-                minus = value()
-                x[i] = v
-                jac[..., i] = (plus - minus) / ((v + eps) - (v - eps))
+            with reading(leaf, work):
+                for i in range(x.size):
+                    v = x[i]
+                    x[i] = v + eps
+                    plus = value()
+                    x[i] = v - eps
+                    minus = value()
+                    x[i] = v
+                    jac[..., i] = (plus - minus) / ((v + eps) - (v - eps))
             scalar = int(np.prod(out_shape)) == 1
             results.append(jac.reshape(leaf.shape if scalar else out_shape + leaf.shape))
     return results
 
 
 class _Prepared:
-    """The checked inputs as float64 leaf copies, the other arguments as they are, and how to call fn."""
+    """The checked inputs as float64 leaf copies (precision.float64_copies), the other arguments as they are."""
 
     def __init__(self, inputs: Any, who: str) -> None:
         self.who = who
@@ -176,30 +167,23 @@ class _Prepared:
         else:
             values = [inputs] if isinstance(inputs, (Tensor, np.ndarray)) else list(inputs)
             keys = list(range(len(values)))
-        args, self.keys, self.leaves, promoted = [], [], [], []
-        for key, v in zip(keys, values):
-            array = v._data if isinstance(v, Tensor) else v
-            if isinstance(v, Tensor) and v.requires_grad or isinstance(v, (np.ndarray, np.floating)) \
-                    and v.dtype.kind == "f":
-                if array.dtype != np.float64:
-                    promoted.append(f"input {key!r} ({array.dtype})")
-                leaf = Tensor(np.array(array, dtype=np.float64), requires_grad=True)
-                leaf.name = v.name if isinstance(v, Tensor) else None
-                args.append(leaf)
-                self.keys.append(key)
-                self.leaves.append(leaf)
-            else:
-                args.append(v)
-        if not self.leaves:
+        checked = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad
+                   or isinstance(v, (np.ndarray, np.floating)) and v.dtype.kind == "f"]
+        if not checked:
             raise ValueError(f"{self.who}: none of the inputs is differentiable; pass float numpy arrays or Tensors "
                              "created with requires_grad=True")
+        arrays, self.notes = float64_copies(
+            [(f"input {keys[i]!r}", values[i].numpy() if isinstance(values[i], Tensor) else values[i])
+             for i in checked], who, stacklevel=4)
+        args = list(values)
+        self.keys, self.leaves = [], []
+        for i, array in zip(checked, arrays):
+            leaf = Tensor(array, requires_grad=True)
+            leaf.name = values[i].name if isinstance(values[i], Tensor) else None
+            args[i] = leaf
+            self.keys.append(keys[i])
+            self.leaves.append(leaf)
         self.args: Any = dict(zip(keys, args)) if isinstance(inputs, Mapping) else args
-        self.notes = []
-        if promoted:
-            warnings.warn(f"{self.who}: {', '.join(promoted)} promoted to float64 for the check: with eps=1e-7 the "
-                          "differences of float32 values are rounding noise (float32 resolves about 1e-7 "
-                          "relative), so the check runs on float64 copies", stacklevel=4)
-            self.notes.append(f"{', '.join(promoted)} promoted to float64: float32 differences at eps=1e-7 are noise")
 
     def call(self, fn: Callable[..., Tensor]) -> Callable[[], Tensor]:
         args = self.args

@@ -1,54 +1,55 @@
-"""The engine behind gradcheck, gradgradcheck and gradcheck_model: differences, the per-component test, kinks.
+"""The engine behind gradcheck, gradgradcheck and gradcheck_model: one check, from the first call to the report.
 
-`run_check(call, leaves, labels, ...)` checks the gradient of `call()` (a function
-of the float64 leaf tensors `leaves`) with respect to each leaf:
+`run_check(call, leaves, labels, settings)` checks the gradient of `call()`, a
+function of the float64 leaf tensors `leaves`, with respect to each of them:
 
-1. Record: one call with the graph on, backward for the analytical gradient of
-   each checked row w_j . output (a full Jacobian for small outputs, one random
-   projection for large ones), and a `GraphReplay` of the recorded graph.
-2. Full mode, per leaf: trust the replay only if it matches real calls at
-   θ ± ε u (u random signs); evaluate f(θ ± ε e_i) for every component (by
-   batched replay, or by calling); compare each component; look at the
-   one-sided differences of those that fail (kinks); re-evaluate the worst
-   flagged components by calling the function, and redo the leaf by calling if
-   the replay disagrees.
-3. Fast mode, per leaf: a few random directions u with entries ±1, comparing
-   (f(θ+εu) - f(θ-εu)) / 2ε with g.u; a leaf whose probe fails is then checked
-   component by component (`fallback`).
-
-Every evaluation restarts the frozen randomness, so dropout masks are the same
-in all of them. The tolerances are described in `gradcheck.py`.
+1. Record and vet. One call with the graph on. It must leave the leaves as they
+   were, and every op of its graph must keep the promises differences cannot see
+   (contracts.py). A second call at the same point must give the same values, or
+   the function is random and its differences mean nothing. The lowest precision
+   the function computes in sets the step (precision.py).
+2. Analytical: backward once per output, with the graph retained, gives every row
+   of the Jacobian (fast mode: once per block of outputs, with random signs).
+3. Full mode, per input, in blocks of components: f(θ ± ε e_i) for every component
+   (a batched replay of the recorded graph once it matched real calls, else real
+   calls), and every (output, component) pair judged (judge.py). The ones that fail
+   or show a slope jump are looked at again: by real calls when their values came
+   from the replay, with the function's measured noise, and with f(θ ± 2ε e_i) for
+   kinks and Richardson's re-check.
+4. Fast mode: fast.py.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from tinygrad_notes.autograd import grad
-from tinygrad_notes.gradcheck.replay import GraphReplay
-from tinygrad_notes.gradcheck.report import Component, Entry, GradcheckReport, Probe
-from tinygrad_notes.mode import enable_grad, no_grad
-from tinygrad_notes.random import Replay, frozen_randomness
-from tinygrad_notes.tensor import Tensor, get_default_dtype, set_default_dtype
+from tinygrad_notes.gradcheck.contracts import GraphFacts, Violation, inspect_graph
+from tinygrad_notes.gradcheck.evaluate import Evaluator, output_of
+from tinygrad_notes.gradcheck.fast import block_weights, fast_entry, fast_note
+from tinygrad_notes.gradcheck.judge import FAIL, NONFINITE, Around, Tolerances, decide, kink_candidates, refine
+from tinygrad_notes.gradcheck.noise import allowance, floor_sigma
+from tinygrad_notes.gradcheck.precision import float64_inside, precision_of
+from tinygrad_notes.gradcheck.report import Entry, GradcheckReport
+from tinygrad_notes.gradcheck.tally import Tally
+from tinygrad_notes.mode import enable_grad
+from tinygrad_notes.random import FrozenDraws, frozen_randomness
+from tinygrad_notes.tensor import Tensor
 
 EPS = 1e-7  # the notes' ε
 ATOL = 1e-8
 RTOL = 1e-5
-THRESHOLD = 1e-5  # pass/fail bound on an input's relative error (the notes: about 1e-5, look closer)
-NOISE_FACTOR = 16.0  # rounding noise allowance, in units of float64 epsilon * |f| / ε
-MAX_OUTPUTS = 32  # outputs up to this size get a full Jacobian check; larger ones a random projection
+THRESHOLD = 1e-5  # pass/fail bound on an input's relative error (the notes: about 1e-5, look at the components)
 PROBES = 4  # random directions per input in fast mode
-RECHECK = 32  # components flagged on a replay that are evaluated again by calling the function
-BATCH_FLOATS = 1 << 18  # a batched replay moves at most about this many floats per op: batches stay in cache
-
-_U = float(np.finfo(np.float64).eps)
-OK, FAIL, KINK = 0, 1, 2
+BLOCKS = 8  # blocks of outputs in fast mode, each with its own random signs and its own backward
+RECHECK = 32  # components flagged on a replay that are evaluated again by calling the function, per input
+CHUNK_FLOATS = 1 << 20  # components x outputs judged at once: memory stays bounded for large Jacobians
 
 
 @dataclass(frozen=True)
@@ -61,401 +62,306 @@ class Settings:
     threshold: float = THRESHOLD
     fast: bool = False
     probes: int = PROBES
+    blocks: int = BLOCKS
     seed: int = 0
     fallback: bool = True
     allow_kinks: bool = True
-    max_outputs: int = MAX_OUTPUTS
     worst: int = 5
     replay: bool = True
-
-
-def output_of(out: Any, who: str) -> Tensor:
-    """`out`, which must be the Tensor a checked function returns."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{who}: the function must return a Tensor, it returned {type(out).__name__}")
-    return out
-
-
-class float64_default:
-    """Inside, Python numbers and lists that become Tensors in the checked function are float64."""
-
-    def __enter__(self) -> None:
-        self.prev = get_default_dtype()
-        set_default_dtype(np.float64)
-
-    def __exit__(self, *exc: object) -> None:
-        set_default_dtype(self.prev)
 
 
 def run_check(call: Callable[[], Tensor], leaves: list[Tensor], labels: list[str], settings: Settings, *,
               title: str, order: int, offsets: Sequence[int] | None = None) -> GradcheckReport:
     """Check the gradient of `call()` with respect to each of `leaves`; one report entry per leaf."""
     start = time.perf_counter()
-    with float64_default(), frozen_randomness() as frozen:
-        check = _Check(call, leaves, settings, frozen, title)
-        entries = [check.leaf(k) for k in range(len(leaves))]
+    with float64_inside(), frozen_randomness() as frozen:
+        check = Check(call, leaves, labels, settings, frozen, title)
+        entries = check.entries()
     offset = 0
     for k, entry in enumerate(entries):
         entry.name = labels[k]
         entry.offset = offsets[k] if offsets is not None else offset
         offset += entry.size
+    passed = all(e.passed for e in entries) and not check.violations and not check.random
     return GradcheckReport(
-        entries=entries, rel_error=_global_relative_error(entries), passed=all(e.passed for e in entries),
-        order=order, mode="fast" if settings.fast else "full", eps=settings.eps, atol=settings.atol,
-        rtol=settings.rtol, threshold=settings.threshold, noise=check.noise, evaluations=check.calls + check.replays,
-        calls=check.calls, seconds=time.perf_counter() - start, title=title, notes=check.notes())
+        entries=entries, rel_error=global_relative_error(entries), passed=passed, order=order,
+        mode="fast" if settings.fast else "full", eps=check.eps, atol=settings.atol, rtol=settings.rtol,
+        threshold=settings.threshold, noise=check.noise_max, noise_measured=check.noise_used,
+        evaluations=check.ev.calls + check.ev.replays, calls=check.ev.calls, seconds=time.perf_counter() - start,
+        title=title, notes=check.notes(), violations=[v.message for v in check.violations], random=check.random,
+        precision=check.precision.describe(check.noise_max) if check.precision.reduced else "")
 
 
-class _Check:
-    """One check in progress: the recorded point, the analytical rows, the evaluator, the notes."""
+class Check:
+    """One check in progress: the recorded point, its vetting, the analytical rows, the evaluator, the notes."""
 
-    def __init__(self, call: Callable[[], Tensor], leaves: list[Tensor], s: Settings, frozen: Replay,
-                 title: str) -> None:
-        self.call_fn, self.leaves, self.s, self.frozen = call, leaves, s, frozen
+    def __init__(self, call: Callable[[], Tensor], leaves: list[Tensor], labels: list[str], s: Settings,
+                 frozen: FrozenDraws, title: str) -> None:
+        self.leaves, self.labels, self.s, self.frozen, self.title = leaves, labels, s, frozen, title
+        self.tol = Tolerances(s.atol, s.rtol)
         self.rng = np.random.default_rng(s.seed)
-        self.calls = self.replays = 0
-        self.noise = 0.0
         self.remarks: list[str] = []
-        self.replay: GraphReplay | None = None
-        self.trusted = [False] * len(leaves)
+        self.noise_max, self.noise_used = 0.0, False
+        self.rechecked = self.rescued = 0
+        self.recheck_left = [RECHECK] * len(leaves)
+        self.validated = [False] * len(leaves)
+        self.blind_spots: dict[int, float] = {}
+        self._full_rows: list[np.ndarray] | None = None
+        self._fast_rows: tuple[np.ndarray, list[np.ndarray]] | None = None
+        self._replay_tried = False
+        y0 = self._record(call)
+        self.ev = Evaluator(call, leaves, frozen, self.rng, self.eps, self.precision.unit)
+        blocking = any(v.blocking for v in self.violations)
+        self.f0 = y0 if blocking else self.ev.call()  # a second call at the same point ...
+        self.random = "" if blocking else _randomness(y0, self.f0, self.output_shape)  # ... must agree with the first
+        self.blocked = blocking or bool(self.random)
+        if self.blocked:
+            return
+        bad = np.flatnonzero(~np.isfinite(self.f0))
+        if bad.size:
+            where = "" if self.m == 1 else " in " + ", ".join(
+                f"out{_index(int(i), self.output_shape)}" for i in bad[:4]) + (", ..." if bad.size > 4 else "")
+            self.remarks.append(f"the output is NaN/Inf at the check point{where}: nothing there can be compared; "
+                                "move the point into the function's domain")
+        if not self.out.requires_grad:
+            self.remarks.append("the output does not depend on any checked input through the graph: analytical "
+                                "gradient 0")
+        if not s.fast:
+            self.full_rows()
+            self._record_replay()
+
+    def _record(self, call: Callable[[], Tensor]) -> np.ndarray:
+        """The recording call, and what it shows: changed inputs, broken promises, the precision inside."""
+        before = [np.array(leaf.numpy()) for leaf in self.leaves]
         with enable_grad():
-            out = output_of(call(), title)
-        if out.dtype != np.float64:
-            warnings.warn(f"{title}: the function returned {out.dtype}, so part of it runs in lower precision "
-                          "and the finite differences are mostly rounding noise; keep the computation in float64",
-                          stacklevel=4)
-            self.remarks.append(f"the function returned {out.dtype}: part of it ran below float64 precision")
-        y0 = np.array(out._data, dtype=np.float64)
-        self.output_shape = y0.shape
-        self.weights, self.output_rows = self._output_weights(y0)
-        self.analytical = self._analytical(out)
-        if s.replay and not s.fast and out.requires_grad:
-            self._record_replay(out, y0)
+            self.out = output_of(call(), self.title)
+        y0 = np.array(self.out.numpy(), dtype=np.float64)
+        self.output_shape, self.m = y0.shape, y0.size
+        changed = [k for k, (leaf, b) in enumerate(zip(self.leaves, before))
+                   if not np.array_equal(leaf.numpy(), b, equal_nan=True)]
+        self.violations = [Violation("the function", f"the function changed its input {self.labels[k]!r} while "
+                                     "computing (its values differ after the call): a checked function must leave "
+                                     "its inputs as they are, or every evaluation runs at another point",
+                                     blocking=True) for k in changed]
+        facts = inspect_graph(self.out, self.leaves, self.rng, frozenset(id(self.leaves[k]) for k in changed)) \
+            if self.out.grad_fn is not None else GraphFacts()
+        self.violations += facts.violations
+        dtypes = dict(facts.dtypes)
+        if self.out.dtype.kind == "f" and self.out.dtype.itemsize < 8:
+            dtypes.setdefault("the output", self.out.dtype)
+        self.precision = precision_of(dtypes, self.s.eps)
+        self.eps = self.precision.eps
+        if self.precision.reduced:
+            low = self.precision.dtype
+            warnings.warn(f"{self.title}: the function computes in {low} inside ({', '.join(self.precision.ops[:4])}),"
+                          f" so {low} precision limits the check: it uses eps={self.eps:.1e} and a {low} rounding "
+                          "allowance; keep the computation in float64 for a tight check", stacklevel=5)
+        return y0.reshape(-1)
 
-    # ---- recording -------------------------------------------------------------------------------
-    def _output_weights(self, y0: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Rows w_j of the checked functions w_j . output: the identity (a full Jacobian) or one random row.
-
-        A random row has entries ±[0.5, 1.5], so no output gets a weight near 0.
-        """
-        m = y0.size
-        if m == 1:
-            return np.ones((1, 1)), False
-        if not self.s.fast and m <= self.s.max_outputs:
-            return np.eye(m), True
-        w = self.rng.uniform(0.5, 1.5, m) * self.rng.choice([-1.0, 1.0], m)
-        return w.reshape(1, m), False
-
-    def _analytical(self, out: Tensor) -> list[np.ndarray]:
-        """Backward's gradient of each row w_j . output, per leaf: arrays of shape (rows, leaf.size)."""
-        ana = [np.zeros((len(self.weights), leaf.size)) for leaf in self.leaves]
-        if not out.requires_grad:
-            self.remarks.append("the output does not depend on any checked input through the graph: "
-                                "analytical gradient 0")
+    # ---- analytical ---------------------------------------------------------------------------------
+    def rows(self, weight: Callable[[int], np.ndarray], count: int) -> list[np.ndarray]:
+        """Backward's gradient of weight(j) . output for j < count, per leaf: arrays (count, leaf.size)."""
+        ana = [np.zeros((count, leaf.size)) for leaf in self.leaves]
+        if not self.out.requires_grad:
             return ana
-        for j, w in enumerate(self.weights):
-            grads = grad(out, self.leaves, grad_outputs=w.reshape(out.shape), retain_graph=True, allow_unused=True)
+        for j in range(count):
+            grads = grad(self.out, self.leaves, grad_outputs=weight(j).reshape(self.output_shape), retain_graph=True,
+                         allow_unused=True)
             for k, g in enumerate(grads):
                 if g is not None:
-                    ana[k][j] = np.asarray(g._data, dtype=np.float64).reshape(-1)
+                    ana[k][j] = np.asarray(g.numpy(), dtype=np.float64).reshape(-1)
         return ana
 
-    def _record_replay(self, out: Tensor, y0: np.ndarray) -> None:
-        try:
-            replay = GraphReplay(out, self.leaves)
-        except Exception as err:  # noqa: BLE001 - a graph we cannot replay just means: call the function
-            self.remarks.append(f"the recorded graph could not be replayed ({type(err).__name__}: {err}); "
-                                "the function was called for every evaluation")
+    def full_rows(self) -> list[np.ndarray]:
+        """Every row of the Jacobian: one backward per output."""
+        if self._full_rows is None:
+            def one_hot(j: int) -> np.ndarray:
+                e = np.zeros(self.m)
+                e[j] = 1.0
+                return e
+
+            self._full_rows = self.rows(one_hot, self.m)
+        return self._full_rows
+
+    def fast_rows(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Fast mode's block weights (blocks, outputs) and backward's w_b.J per leaf: one backward per block."""
+        if self._fast_rows is None:
+            w = block_weights(self.m, self.s.blocks, self.rng)
+            self._fast_rows = (w, self.rows(lambda b: w[b], len(w)))
+        return self._fast_rows
+
+    def _record_replay(self) -> None:
+        if self._replay_tried or not self.s.replay or self.out.grad_fn is None:
             return
-        if _close(replay.output(), y0, _scale(y0)):
-            self.replay = replay
-        else:
-            self.remarks.append("replaying the recorded graph did not reproduce the output: the function was "
-                                "called for every evaluation")
+        self._replay_tried = True
+        remark = self.ev.record_replay(self.out, self.f0)
+        if remark:
+            self.remarks.append(remark)
 
-    # ---- evaluating ---------------------------------------------------------------------------------
-    def call(self) -> np.ndarray:
-        """One real call of the function, at the leaves' current values, as a flat float64 array."""
-        self.calls += 1
-        self.frozen.restart()
-        with no_grad():
-            out = output_of(self.call_fn(), "gradcheck")
-        return np.array(out._data, dtype=np.float64).reshape(-1)
+    # ---- entries ------------------------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        if self.blocked:
+            why = "the function is random" if self.random else "a broken promise (above)"
+            return [Entry(name="", shape=leaf.shape, passed=False, rel_error=math.nan, not_checked=why)
+                    for leaf in self.leaves]
+        return [self.leaf(k) for k in range(len(self.leaves))]
 
-    def outputs(self, k: int, work: np.ndarray, points: np.ndarray, replayed: bool) -> np.ndarray:
-        """f at each of `points` (copies of leaf k, shape (P, *leaf.shape)): an array (P, output.size).
-
-        One batched replay when `replayed`; else one call per point, leaf k reading `work` (inside `moving`).
-        """
-        if replayed:
-            self.replays += len(points)
-            return self.replay.evaluate(k, points).reshape(len(points), -1)  # type: ignore[union-attr]
-        rows = []
-        for point in points:
-            work[...] = point
-            rows.append(self.call())
-        return np.stack(rows)
-
-    def moving(self, k: int, work: np.ndarray) -> _Moving:
-        return _Moving(self.leaves[k], work)
-
-    def _validate_replay(self, k: int, base: np.ndarray) -> bool:
-        """Trust the replay for leaf k only if it matches real calls at θ ± ε u, for two random sign vectors u."""
-        u = self.rng.choice([-1.0, 1.0], (2,) + base.shape)
-        points = np.concatenate([base + self.s.eps * u, base - self.s.eps * u])
-        work = base.copy()
-        with self.moving(k, work):
-            real = self.outputs(k, work, points, replayed=False)
-        return _close(self.outputs(k, work, points, replayed=True), real, _scale(real))
-
-    # ---- checking one leaf ----------------------------------------------------------------------------
     def leaf(self, k: int) -> Entry:
-        base = np.array(self.leaves[k]._data, dtype=np.float64)
+        base = np.array(self.leaves[k].numpy(), dtype=np.float64)
         if self.s.fast:
-            entry = self._fast(k, base)
+            entry = fast_entry(self, k, base)
             if not entry.passed and self.s.fallback:
-                probes = entry.probes
-                entry = self._full(k, base)
-                entry.probes, entry.mode = probes, "fast, then full"
+                probes, blind = entry.probes, entry.blind_spot
+                entry = self.full(k, base)
+                entry.probes, entry.mode, entry.blind_spot = probes, "fast, then full", blind
             return entry
-        if self.replay is not None:
-            self.trusted[k] = self._validate_replay(k, base)
-        return self._full(k, base)
+        return self.full(k, base)
 
-    def _full(self, k: int, base: np.ndarray) -> Entry:
-        """Every component of leaf k: two-sided differences, the per-component test, kinks."""
-        s, weights = self.s, self.weights
-        indices = np.arange(base.size)
-        work = base.copy()
-        replayed = self.replay is not None and self.trusted[k]
-        with self.moving(k, work):
-            d = self._differences(k, work, base, indices, replayed)
-            f0 = weights @ (self.replay.output().reshape(-1) if replayed else self.call())  # type: ignore[union-attr]
-            status, tol = _judge(d, f0, self.analytical[k], s)
-            if replayed and np.any(status != OK):
-                d, f0, status, tol = self._recheck(k, work, base, d, f0, status, tol)
-        return self._entry(d, f0, self.analytical[k], status, tol, base.shape)
+    def full(self, k: int, base: np.ndarray) -> Entry:
+        """Every (output, component) pair of leaf k, in blocks of components."""
+        ana = self.full_rows()[k]
+        self._record_replay()
+        if self.ev.replay is not None and not self.validated[k]:
+            self.validated[k] = True
+            self.ev.validate(k, base, self.f0, self.tol)
+        tally = Tally(self, k, base)
+        per_chunk = max(1, CHUNK_FLOATS // max(1, self.m))
+        for start in range(0, base.size, per_chunk):
+            cols = np.arange(start, min(base.size, start + per_chunk))
+            self._block(k, base, cols, ana[:, cols], tally)
+        return tally.entry()
 
-    def _recheck(self, k: int, work: np.ndarray, base: np.ndarray, d: _Differences, f0: np.ndarray,
-                 status: np.ndarray, tol: np.ndarray) -> tuple:
-        """Components flagged on a replay: evaluate the worst of them by calling the function itself."""
-        ana = self.analytical[k]
-        flagged = np.flatnonzero(np.any(status != OK, axis=0))
-        badness = np.max(np.abs(d.numerical - ana)[:, flagged] / tol[:, flagged], axis=0)
-        again = flagged[np.argsort(-badness)[:RECHECK]]
-        real = self._differences(k, work, base, again, replayed=False)
-        f0_real = self.weights @ self.call()
-        scale = float(np.max(real.magnitude))
-        if _close(real.plus, d.plus[:, again], scale) and _close(real.minus, d.minus[:, again], scale) \
-                and _close(f0_real, f0, scale):
-            d.plus[:, again], d.minus[:, again] = real.plus, real.minus
-        else:  # the replay is not the function here: evaluate every component for real
-            self.trusted[k] = False
-            d = self._differences(k, work, base, np.arange(base.size), replayed=False)
-        status, tol = _judge(d, f0_real, ana, self.s)
-        return d, f0_real, status, tol
+    # ---- one block of components -------------------------------------------------------------------------
+    def around(self, k: int, base: np.ndarray, cols: np.ndarray, multiple: int, replayed: bool) -> Around:
+        """f(θ), f(θ ± multiple·ε e_i) for the components `cols` of leaf k."""
+        (plus, minus), (up, down) = self.ev.along_components(k, base, cols, (multiple, -multiple), replayed)
+        f0 = self.ev.replay.output().reshape(-1) if replayed and self.ev.replay is not None else self.f0
+        return Around(f0.reshape(-1, 1), plus, minus, up, -down)
 
-    def _differences(self, k: int, work: np.ndarray, base: np.ndarray, indices: np.ndarray,
-                     replayed: bool) -> _Differences:
-        """f(θ ± ε e_i) for the components `indices` of leaf k, projected on the checked rows."""
-        flat = base.reshape(-1)
-        up, down = flat[indices] + self.s.eps, flat[indices] - self.s.eps
-        n, weights = len(indices), self.weights
-        abs_w = np.abs(weights)
-        plus, minus, magnitude = (np.empty((len(weights), n)) for _ in range(3))
-        per_point = max(base.size, self.replay.largest) if replayed else 1  # type: ignore[union-attr]
-        chunk = max(1, BATCH_FLOATS // (2 * per_point)) if replayed else 1
-        for start in range(0, n, chunk):
-            idx = indices[start:start + chunk]
-            c = len(idx)
-            points = np.repeat(flat[None], 2 * c, axis=0)
-            points[np.arange(c), idx] = up[start:start + c]
-            points[c + np.arange(c), idx] = down[start:start + c]
-            ys = self.outputs(k, work, points.reshape((2 * c,) + base.shape), replayed)
-            plus[:, start:start + c] = weights @ ys[:c].T
-            minus[:, start:start + c] = weights @ ys[c:].T
-            ay = np.abs(ys)
-            magnitude[:, start:start + c] = np.maximum(abs_w @ ay[:c].T, abs_w @ ay[c:].T)
-        work[...] = base
-        return _Differences(plus, minus, magnitude, up - down)
+    def _floor(self, around: Around) -> np.ndarray:
+        return allowance(floor_sigma(around.magnitude, self.precision.unit), self.eps)[None, :]
 
-    def _entry(self, d: _Differences, f0: np.ndarray, ana: np.ndarray, status: np.ndarray, tol: np.ndarray,
-               shape: tuple[int, ...]) -> Entry:
-        s = self.s
-        num = d.numerical
-        kinks = status == KINK
-        failed = (status == FAIL) | (kinks & (not s.allow_kinks))
-        smooth = ~kinks if s.allow_kinks else np.ones_like(kinks)
-        rel = relative_error(num[smooth], ana[smooth])
-        diff = np.abs(num - ana)
-        noise = np.broadcast_to(d.noise, diff.shape)
-        self.noise = max(self.noise, float(noise.max()) if noise.size else 0.0)
-        near_zero = bool(np.all(diff[smooth] <= s.atol + noise[smooth]))  # a relative error of noise is noise
-        passed = not failed.any() and (rel <= s.threshold or near_zero)
-        worst = []
-        for flat_index in np.argsort(-(diff / tol), axis=None)[:s.worst]:
-            row, col = (int(i) for i in np.unravel_index(flat_index, diff.shape))
-            kink = status[row, col] == KINK
-            left, right = d.one_sided(f0, row, col) if kink else (None, None)
-            worst.append(Component(
-                index=tuple(int(i) for i in np.unravel_index(col, shape)), analytical=float(ana[row, col]),
-                numerical=float(num[row, col]), tolerance=float(tol[row, col]),
-                status=("kink" if s.allow_kinks else "kink (counted)") if kink else ("fail" if failed[row, col]
-                                                                                    else "ok"),
-                output_index=tuple(int(i) for i in np.unravel_index(row, self.output_shape))
-                if self.output_rows else None, left=left, right=right))
-        return Entry(name="", shape=shape, passed=bool(passed), rel_error=rel, checked=int(num.size),
-                     failed=int(failed.sum()), kinks=int(kinks.sum()), worst=worst,
-                     max_abs_diff=float(diff.max()) if diff.size else 0.0, norms=_norms(num[smooth], ana[smooth]),
-                     within_noise=bool(passed and rel > s.threshold))
+    def _block(self, k: int, base: np.ndarray, cols: np.ndarray, ana: np.ndarray, tally: Tally) -> None:
+        replayed = self.ev.trusted[k]
+        around = self.around(k, base, cols, 1, replayed)
+        noise = np.broadcast_to(self._floor(around), ana.shape).copy()
+        status, bound = decide(around.numerical, ana, noise, self.tol)
+        candidates = kink_candidates(around, noise, self.tol) & (status != NONFINITE)
+        flagged = np.flatnonzero(np.any((status == FAIL) | candidates, axis=0))
+        numerical = around.numerical
+        rescued = np.zeros(status.shape, dtype=bool)
+        retried = np.zeros(status.shape, dtype=bool)
+        if flagged.size and replayed:
+            around, replayed = self._confirm(k, base, cols, flagged, around, ana, bound)
+            if not replayed:  # the replay is not the function here: judge the block again from real calls
+                noise = np.broadcast_to(self._floor(around), ana.shape).copy()
+                status, bound = decide(around.numerical, ana, noise, self.tol)
+                candidates = kink_candidates(around, noise, self.tol) & (status != NONFINITE)
+                flagged = np.flatnonzero(np.any((status == FAIL) | candidates, axis=0))
+            numerical = around.numerical
+        if flagged.size:
+            sub = _select(around, flagged)
+            sigma = np.maximum(floor_sigma(sub.magnitude, self.precision.unit)[None, :],
+                               self.ev.noise(k, base)[:, None])
+            self.noise_used = True
+            sub_noise = allowance(sigma, self.eps)
+            sub_ana = ana[:, flagged]
+            sub_status, sub_bound = decide(sub.numerical, sub_ana, sub_noise, self.tol)
+            sub_candidates = kink_candidates(sub, sub_noise, self.tol) & (sub_status != NONFINITE)
+            sub_numerical = sub.numerical
+            look = np.flatnonzero(np.any((sub_status == FAIL) | sub_candidates, axis=0))
+            if look.size:
+                far = self.around(k, base, cols[flagged[look]], 2, replayed)
+                r = refine(_select(sub, look), far, sub_ana[:, look], sub_status[:, look], sub_bound[:, look],
+                           sub_noise[:, look], sub_candidates[:, look], self.tol)
+                sub_status[:, look], sub_numerical[:, look] = r.status, r.numerical
+                rescued[:, flagged[look]], retried[:, flagged[look]] = r.rescued, r.retried
+            status[:, flagged], bound[:, flagged], noise[:, flagged] = sub_status, sub_bound, sub_noise
+            numerical = numerical.copy()
+            numerical[:, flagged] = sub_numerical
+        tally.add(cols, status, numerical, ana, bound, noise, around, rescued, retried)
 
-    def _fast(self, k: int, base: np.ndarray) -> Entry:
-        """`probes` random directions u (entries ±1) for leaf k: (f(θ+εu) - f(θ-εu)) / 2ε against g.u."""
-        s, w = self.s, self.weights[0]
-        g = self.analytical[k][0]
-        work = base.copy()
-        probes = []
-        with self.moving(k, work):
-            for _ in range(s.probes):
-                u = self.rng.choice([-1.0, 1.0], base.shape)
-                up, down = base + s.eps * u, base - s.eps * u
-                ys = self.outputs(k, work, np.stack([up, down]), replayed=False)
-                work[...] = base
-                numerical = float(w @ ys[0] - w @ ys[1]) / (2 * s.eps)
-                analytical = float(g @ (up - down).reshape(-1)) / (2 * s.eps)  # g.u with the exact steps taken
-                magnitude = float(np.max(np.abs(ys) @ np.abs(w)))
-                noise = NOISE_FACTOR * _U * magnitude / s.eps
-                self.noise = max(self.noise, noise)
-                tol = s.atol + s.rtol * abs(numerical) + noise
-                probes.append(Probe(analytical, numerical, tol, abs(numerical - analytical) <= tol))
-        nums, anas = np.array([p.numerical for p in probes]), np.array([p.analytical for p in probes])
-        return Entry(name="", shape=base.shape, passed=all(p.passed for p in probes),
-                     rel_error=relative_error(nums, anas), mode="fast", checked=len(probes),
-                     failed=sum(not p.passed for p in probes), probes=probes,
-                     max_abs_diff=float(np.max(np.abs(nums - anas))) if probes else 0.0, norms=_norms(nums, anas))
+    def _confirm(self, k: int, base: np.ndarray, cols: np.ndarray, flagged: np.ndarray, around: Around,
+                 ana: np.ndarray, bound: np.ndarray) -> tuple[Around, bool]:
+        """Evaluate the worst flagged components by calling the function: the replay must agree with it there."""
+        left = self.recheck_left[k]
+        if left <= 0:
+            return around, True
+        with np.errstate(invalid="ignore"):
+            badness = np.nan_to_num(np.max(np.abs(around.numerical - ana)[:, flagged] / bound[:, flagged], axis=0),
+                                    nan=np.inf)
+        take = flagged[np.argsort(-badness, kind="stable")[:left]]
+        self.recheck_left[k] -= len(take)
+        real = self.around(k, base, cols[take], 1, replayed=False)
+        sigma = np.maximum(floor_sigma(real.magnitude, self.precision.unit)[None, :], self.ev.noise(k, base)[:, None])
+        replayed_d, real_d = around.numerical[:, take], real.numerical
+        with np.errstate(invalid="ignore"):
+            agree = (np.abs(replayed_d - real_d) <= self.tol.atol + allowance(sigma, self.eps)) | (replayed_d == real_d)
+            agree |= np.isnan(replayed_d) & np.isnan(real_d)
+        if np.all(agree):
+            around.plus[:, take], around.minus[:, take] = real.plus, real.minus
+            return around, True
+        self.ev.trusted[k] = False
+        return self.around(k, base, cols, 1, replayed=False), False
 
+    # ---- the notes -----------------------------------------------------------------------------------
     def notes(self) -> list[str]:
         """What the reader should know about how this check ran."""
         notes = list(self.remarks)
         if self.frozen.draws:
             notes.append(f"randomness frozen: the {len(self.frozen.draws)} random draw(s) of the first evaluation "
                          "(dropout masks, ...) were replayed in every evaluation, so J is a fixed function of θ")
-        if self.replay is not None:
-            used = sum(self.trusted)
+        if self.ev.replay is not None:
+            used = [k for k, v in enumerate(self.validated) if v and self.ev.trusted[k]]
+            dropped = [self.labels[k] for k, v in enumerate(self.validated) if v and not self.ev.trusted[k]]
             if used:
-                notes.append(f"{self.replays} evaluations replayed the recorded graph ({self.replay.n_nodes} ops, "
-                             "only those downstream of the moved input), after checking it against real calls for "
-                             f"{used} of {len(self.leaves)} inputs")
-            if used < len(self.leaves):
-                notes.append(f"the function was called directly for {len(self.leaves) - used} input(s) whose replay "
-                             "did not match a real call (values computed outside the graph from the inputs)")
+                notes.append(f"{self.ev.replays} evaluations replayed the recorded graph ({self.ev.replay.n_nodes} "
+                             "ops, only those downstream of the moved input), after checking it against real calls "
+                             f"for {len(used)} of {len(self.leaves)} inputs")
+            if dropped:
+                notes.append(f"the function was called directly for {', '.join(dropped)}: replaying its graph did "
+                             "not match real calls beyond rounding (values computed outside the graph)")
+        if self.rechecked:
+            notes.append(f"{self.rechecked} component(s) failed at eps and were re-checked with Richardson's "
+                         f"extrapolation (4 d(eps) - d(2 eps)) / 3, error O(eps^4): {self.rescued} passed that way, "
+                         f"{self.rechecked - self.rescued} still fail")
         if self.s.fast:
-            notes.append(f"fast check: {self.s.probes} random projections v.J.u per input (seed {self.s.seed}) "
-                         "instead of every component; " + (
-                             "inputs with a failed probe were then checked component by component"
-                             if self.s.fallback else "run the full check (fast=False) to find the components"))
+            notes.append(fast_note(self))
         return notes
 
 
-class _Moving:
-    """While inside, leaf k reads the array `work` (which the check perturbs in place); restored on exit.
-
-    The array is swapped, not written: the leaf's own array (a model's parameter) is never modified,
-    so its in-place version does not move and a graph the user recorded before the check stays valid.
-    """
-
-    def __init__(self, leaf: Tensor, work: np.ndarray) -> None:
-        self.leaf, self.work = leaf, work
-
-    def __enter__(self) -> None:
-        self.orig = self.leaf._data
-        self.leaf._data = self.work
-
-    def __exit__(self, *exc: object) -> None:
-        self.leaf._data = self.orig
+def _select(around: Around, cols: np.ndarray) -> Around:
+    return Around(around.f0, around.plus[:, cols], around.minus[:, cols], around.up[cols], around.down[cols])
 
 
-@dataclass
-class _Differences:
-    """f(θ + ε e_i) and f(θ - ε e_i) per checked row and component, their magnitudes, and the exact steps."""
-
-    plus: np.ndarray  # (rows, components)
-    minus: np.ndarray
-    magnitude: np.ndarray  # |w| . |y| at the two points, the larger one
-    steps: np.ndarray  # (θ_i + ε) - (θ_i - ε) as represented: the exact denominator
-
-    @property
-    def numerical(self) -> np.ndarray:
-        return (self.plus - self.minus) / self.steps
-
-    @property
-    def noise(self) -> np.ndarray:
-        """Rounding error of each difference: the rows of one output share their intermediates (log_softmax of
-        logits near 25 gives outputs near 0 with errors of 25 ulps), so all rows take the largest magnitude."""
-        return NOISE_FACTOR * _U * np.max(self.magnitude, axis=0, keepdims=True) / (self.steps / 2)
-
-    def one_sided(self, f0: np.ndarray, row: int, col: int) -> tuple[float, float]:
-        """(left, right): (f(θ) - f(θ-ε)) / ε and (f(θ+ε) - f(θ)) / ε."""
-        half = self.steps[col] / 2
-        return float((f0[row] - self.minus[row, col]) / half), float((self.plus[row, col] - f0[row]) / half)
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    idx = tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+    return "(" + ", ".join(map(str, idx)) + ("," if len(idx) == 1 else "") + ")"
 
 
-def _judge(d: _Differences, f0: np.ndarray, ana: np.ndarray, s: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Status per component (OK, FAIL, KINK) and the tolerance atol + rtol |num| + noise each was held to.
-
-    A failing component is a kink when its one-sided differences disagree by more than their own
-    tolerance and the analytical value lies between them (a subgradient, as backward picks at kinks).
-    """
-    num, noise = d.numerical, d.noise
-    tol = s.atol + s.rtol * np.abs(num) + noise
-    status = (np.abs(num - ana) > tol).astype(np.int8)
-    if status.any():
-        f0c = f0.reshape(-1, 1)
-        right = (d.plus - f0c) / (d.steps / 2)
-        left = (f0c - d.minus) / (d.steps / 2)
-        one_sided_tol = 2 * (s.atol + s.rtol * np.maximum(np.abs(left), np.abs(right)) + 2 * noise)
-        between = (ana >= np.minimum(left, right) - tol) & (ana <= np.maximum(left, right) + tol)
-        status[(status == FAIL) & (np.abs(right - left) > one_sided_tol) & between] = KINK
-    return status, tol
+def _randomness(first: np.ndarray, second: np.ndarray, shape: tuple[int, ...]) -> str:
+    """Why the function is random (two evaluations at the same point differ), or ""."""
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(first - second)
+        scale = np.maximum(np.abs(first), np.abs(second))
+        differ = ~((gap <= 4 * np.finfo(np.float64).eps * scale) | (first == second) | (np.isnan(first)
+                                                                                        & np.isnan(second)))
+    if not differ.any():
+        return ""
+    worst = int(np.argmax(np.where(differ, np.nan_to_num(gap, nan=np.inf), -1.0)))
+    where = f" in out{_index(worst, shape)}" if first.size > 1 else ""
+    return (f"two evaluations at the same point differ (by {gap[worst]:.1e}{where}), so "
+            "differences would measure the randomness, not the gradient, and nothing was compared. The notes' "
+            "advice: turn dropout off for the check (keep_prob = 1; gradcheck_model(..., dropout='off')), check, "
+            "then turn it back on; or draw the masks through tinygrad_notes.random.draw, which the check freezes")
 
 
-def relative_error(numerical: Any, analytical: Any) -> float:
-    """The notes' ||num - ana||_2 / (||num||_2 + ||ana||_2) over all components (0 when both are 0)."""
-    num, ana = _flat(numerical), _flat(analytical)
-    if num.shape != ana.shape:
-        raise ValueError(f"relative_error: {num.size} numerical components against {ana.size} analytical ones")
-    denominator = np.linalg.norm(num) + np.linalg.norm(ana)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(num - ana) / denominator)
-
-
-def _flat(values: Any) -> np.ndarray:
-    def arr(v: Any) -> np.ndarray:
-        return np.ravel(np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.float64))
-
-    if isinstance(values, (list, tuple)) and values and not np.isscalar(values[0]):
-        return np.concatenate([arr(v) for v in values])
-    return arr(values)
-
-
-def _norms(num: np.ndarray, ana: np.ndarray) -> tuple[float, float, float]:
-    return float(np.linalg.norm(num)), float(np.linalg.norm(ana)), float(np.linalg.norm(num - ana))
-
-
-def _global_relative_error(entries: list[Entry]) -> float:
+def global_relative_error(entries: list[Entry]) -> float:
     """The notes' figure over all of θ (every entry's components together), from the per-entry norms."""
-    num = np.sqrt(sum(e.norms[0] ** 2 for e in entries))
-    ana = np.sqrt(sum(e.norms[1] ** 2 for e in entries))
-    diff = np.sqrt(sum(e.norms[2] ** 2 for e in entries))
-    return 0.0 if num + ana == 0 else float(diff / (num + ana))
-
-
-def _scale(y: np.ndarray) -> float:
-    return float(np.max(np.abs(y))) if y.size else 0.0
-
-
-def _close(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
-    """Equal up to rounding: a replay computes the same ops on the same arrays as a call."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        return False
-    return bool(np.all(np.abs(a - b) <= NOISE_FACTOR * _U * (scale + np.abs(b))))
+    checked = [e for e in entries if not e.not_checked]
+    if not checked or any(e.nonfinite for e in checked):
+        return math.nan
+    num = math.sqrt(sum(e.norms[0] ** 2 for e in checked))
+    ana = math.sqrt(sum(e.norms[1] ** 2 for e in checked))
+    diff = math.sqrt(sum(e.norms[2] ** 2 for e in checked))
+    return 0.0 if num + ana == 0 else diff / (num + ana)

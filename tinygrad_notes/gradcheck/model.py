@@ -14,14 +14,16 @@ dict (or a list) of named Tensors.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 
 from tinygrad_notes.gradcheck.core import Settings, run_check
+from tinygrad_notes.gradcheck.precision import float64_copies
 from tinygrad_notes.gradcheck.report import GradcheckReport
+from tinygrad_notes.leafswap import reading
 from tinygrad_notes.tensor import Tensor
 
 
@@ -101,33 +103,26 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
             J = J + regularization(model)
         return J
 
-    notes = []
-    low = [n for n, t in params if t.dtype != np.float64]
-    if low:
-        dtypes = "/".join(sorted({str(t.dtype) for _, t in params if t.dtype != np.float64}))
-        warnings.warn(f"gradcheck_model: parameters {', '.join(low)} are {dtypes} and are checked as float64 "
-                      "copies (restored afterwards): with eps=1e-7 the differences of float32 values are rounding "
-                      "noise", stacklevel=2)
-        notes.append(f"{len(low)} {dtypes} parameter(s) checked as float64 copies (restored afterwards)")
+    notes: list[str] = []
+    low = [(n, t) for n, t in params if t.dtype != np.float64]
+    copies, promoted = float64_copies([(n, t.numpy()) for n, t in low], "gradcheck_model", stacklevel=3)
+    notes += promoted
     snapshot = _state_snapshot(model)
-    originals = [t._data for _, t in params]
     training = getattr(model, "training", None)
     switched = dropout == "off" and callable(getattr(model, "eval", None))
     try:
-        for _, t in params:  # swapped, not written: the model's arrays are not modified (see _Moving)
-            if t.dtype != np.float64:
-                t._data = t._data.astype(np.float64)
-        if switched:
-            model.eval()
-            notes.append("dropout off: model.eval() during the check (batch norm used its running statistics)")
-        elif dropout == "off":
-            notes.append("dropout='off' asked, but the model has no eval(): it ran as it is")
-        offsets = np.cumsum([0] + [t.size for _, t in params])[:-1]
-        report = run_check(cost, [t for _, t in params], [n for n, _ in params], Settings(**options),
-                           title=f"gradcheck_model of {type(model).__name__}", order=1, offsets=list(offsets))
+        with ExitStack() as float64:
+            for (_, t), copy in zip(low, copies):  # the model's own arrays are never written (leafswap.reading)
+                float64.enter_context(reading(t, copy))
+            if switched:
+                model.eval()
+                notes.append("dropout off: model.eval() during the check (batch norm used its running statistics)")
+            elif dropout == "off":
+                notes.append("dropout='off' asked, but the model has no eval(): it ran as it is")
+            offsets = np.cumsum([0] + [t.size for _, t in params])[:-1]
+            report = run_check(cost, [t for _, t in params], [n for n, _ in params], Settings(**options),
+                               title=f"gradcheck_model of {type(model).__name__}", order=1, offsets=list(offsets))
     finally:
-        for (_, t), arr in zip(params, originals):
-            t._data = arr
         if switched and callable(getattr(model, "train", None)):
             model.train(training if training is not None else True)
         if snapshot is not None and _changed(snapshot, model.state_dict()):
@@ -148,7 +143,7 @@ def gradcheck_model(model: Any, loss_fn: Callable[..., Tensor], X: Any, y: Any =
 def _as_float64(v: Any) -> Any:
     """Float data (an ndarray or a Tensor, kept as such) in float64; labels and other values unchanged."""
     if isinstance(v, Tensor) and v.dtype.kind == "f":
-        return Tensor(np.asarray(v._data, dtype=np.float64))
+        return Tensor(np.asarray(v.numpy(), dtype=np.float64))
     if isinstance(v, np.ndarray) and v.dtype.kind == "f":
         return np.asarray(v, dtype=np.float64)
     return v
@@ -170,7 +165,7 @@ def _changed(before: Any, after: Any) -> bool:
         return not isinstance(after, list) or len(before) != len(after) or any(
             _changed(a, b) for a, b in zip(before, after))
     if isinstance(before, np.ndarray) or isinstance(after, (np.ndarray, Tensor)):
-        a = after._data if isinstance(after, Tensor) else after
+        a = after.numpy() if isinstance(after, Tensor) else after
         return np.shape(before) != np.shape(a) or not np.array_equal(before, a)
     return bool(before != after)
 
@@ -181,7 +176,7 @@ def _copy(tree: Any) -> Any:
     if isinstance(tree, list):
         return [_copy(v) for v in tree]
     if isinstance(tree, Tensor):
-        return np.array(tree._data)
+        return np.array(tree.numpy())
     if isinstance(tree, np.ndarray):
         return np.array(tree)
     return tree

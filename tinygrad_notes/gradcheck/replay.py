@@ -16,8 +16,8 @@ A replay is the function *as recorded*: anything the function computed outside
 the graph from the inputs' values (`x.item()`, a mask from `x.data > 0`, a
 `.detach()`) stays frozen at its recorded value. That is exactly the kind of bug
 a gradient check must catch, so the checker only trusts a replay after comparing
-it with real calls of the function, and re-checks every component it flags with
-real calls (see `gradcheck.py`).
+it with real calls of the function, and re-checks the components it flags with
+real calls (see evaluate.py and core.py).
 """
 
 from __future__ import annotations
