@@ -22,6 +22,7 @@ the caller does not contain it.
 
 from __future__ import annotations
 
+import contextvars
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -31,7 +32,9 @@ import numpy as np
 from nn.parameter import Parameter
 from tinygrad_notes import Tensor, name_scope
 
-_running: Module | None = None  # the module whose forward is running now: the caller of any module called next
+# The module whose forward is running now in this thread: the caller of any module called next. Per thread (a
+# context variable, like the engine's modes), so a model running in another thread never becomes the caller.
+_running: contextvars.ContextVar[Module | None] = contextvars.ContextVar("nn_running_module", default=None)
 
 
 class StateDictError(RuntimeError):
@@ -79,21 +82,20 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run `forward`, its ops recorded under this module's name inside the calling module."""
-        global _running
-        caller = _running
+        caller = _running.get()
         if caller is None:
             name = ""
         else:
             entry = self._names.get(id(caller))
             name = entry[1] if entry is not None and entry[0]() is caller else _name_below(caller, self)
-        _running = self
+        token = _running.set(self)
         try:
             if name:
                 with name_scope(name):
                     return self.forward(*args, **kwargs)
             return self.forward(*args, **kwargs)
         finally:
-            _running = caller
+            _running.reset(token)
 
     # ---- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:

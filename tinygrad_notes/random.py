@@ -5,10 +5,14 @@ A layer that needs random numbers at run time (dropout's mask) calls
 `frozen_randomness()`, the draws of the first evaluation are recorded and every
 later evaluation (after `restart()`) gets the same arrays back in the same order:
 the cost J becomes a fixed function of θ, which finite differences need.
+
+Freezing is per thread (a context variable, like the engine's modes): a gradient
+check in one thread never replays its draws into a model training in another.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -49,29 +53,29 @@ class Replay:
         return value
 
 
-_replay: Replay | None = None
+_replay: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("frozen_randomness", default=None)
 
 
 def draw(make: Callable[[np.random.Generator], np.ndarray], generator: np.random.Generator | None = None) -> np.ndarray:
     """`make(generator)`, or inside `frozen_randomness()` the draw recorded at this point of the first evaluation."""
     gen = generator if generator is not None else _default
-    if _replay is None:
+    replay = _replay.get()
+    if replay is None:
         return make(gen)
-    return _replay.draw(make, gen)
+    return replay.draw(make, gen)
 
 
 def is_frozen() -> bool:
-    """True inside `frozen_randomness()`."""
-    return _replay is not None
+    """True inside `frozen_randomness()` (in this thread)."""
+    return _replay.get() is not None
 
 
 @contextmanager
 def frozen_randomness() -> Iterator[Replay]:
-    """Record the random draws of the first evaluation and replay them in every later one."""
-    global _replay
-    prev = _replay
-    _replay = Replay()
+    """Record the random draws of the first evaluation (in this thread) and replay them in every later one."""
+    replay = Replay()
+    token = _replay.set(replay)
     try:
-        yield _replay
+        yield replay
     finally:
-        _replay = prev
+        _replay.reset(token)
