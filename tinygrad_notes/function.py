@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_notes import mode
-from tinygrad_notes.errors import ShapeError, explain_numpy_error
+from tinygrad_notes.errors import explain_numpy_error, operand_error
 from tinygrad_notes.tensor import Tensor, _make, version_box
 
 _numpy_value = (np.ndarray, np.generic)  # what a forward may return as it is
@@ -107,9 +107,15 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
             if isinstance(a, Tensor):
                 ra = a.requires_grad
                 a = a._data
+            elif type(a) is not float and type(a) is not int:  # a constant: plain numbers pass unchecked
+                a = _operand(cls, a, 0)
+                args = (a, args[1])
             if isinstance(b, Tensor):
                 rb = b.requires_grad
                 b = b._data
+            elif type(b) is not float and type(b) is not int:
+                b = _operand(cls, b, 1)
+                args = (args[0], b)
             out = cls.forward(ctx, a, b, **attrs) if attrs else cls.forward(ctx, a, b)
             needs: Any = (ra, rb) if ra or rb else None
         elif len(args) == 1 and isinstance(args[0], Tensor):
@@ -118,18 +124,20 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
             needs = (True,) if a.requires_grad else None
         else:
             arrays, flags = [], []
+            if not all(isinstance(a, Tensor) for a in args):
+                args = tuple(a if isinstance(a, Tensor) else _operand(cls, a, i) for i, a in enumerate(args))
             for a in args:
                 tensor = isinstance(a, Tensor)
                 arrays.append(a._data if tensor else a)
                 flags.append(tensor and a.requires_grad)
             out = cls.forward(ctx, *arrays, **attrs)
             needs = tuple(flags) if any(flags) else None
-    except (ValueError, IndexError, TypeError) as err:
+    except (ValueError, IndexError, TypeError, OverflowError) as err:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        message = explain_numpy_error(cls, op_name(cls), err, arrays, attrs)
-        if message is None:
+        error = explain_numpy_error(cls, op_name(cls), err, arrays, attrs)
+        if error is None:
             raise
-        raise ShapeError(message) from None
+        raise error from None
     if not isinstance(out, _numpy_value):
         out = np.asarray(out)
     t = _new(Tensor)
@@ -171,6 +179,18 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
         ctx.extra = {"stack": user_stack()}
         _check_finite(cls, out, "forward", ctx)
     return t
+
+
+def _operand(cls: type, value: Any, position: int) -> Any:
+    """A constant operand as the op will use it: refused when it is not a number (complex, object, str, None...),
+    a list or tuple made an array (so backward rules can read its shape).
+
+    A complex operand would go through numpy silently and give wrong gradients. Only constants get here, never
+    Tensors (their arrays were checked when they were made) nor plain floats and ints."""
+    error = operand_error(op_name(cls), value, position)
+    if error is not None:
+        raise error
+    return np.asarray(value) if isinstance(value, (list, tuple)) else value
 
 
 def op_name(node_or_cls: Any) -> str:

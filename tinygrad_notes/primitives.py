@@ -40,7 +40,7 @@ from tinygrad_notes.batching import (
     batch_transpose,
 )
 from tinygrad_notes.broadcast import unbroadcast
-from tinygrad_notes.errors import normalize_axes, shape_of
+from tinygrad_notes.errors import empty_reduction_error, normalize_axes, shape_of
 from tinygrad_notes.function import Function
 from tinygrad_notes.tensor import Tensor, where
 
@@ -172,6 +172,14 @@ class Pow(Primitive):
 
     def forward(ctx, x, y):
         return x ** y
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> Exception | None:
+        if "negative integer powers" not in str(err):
+            return None
+        return ValueError(f"pow: an integer tensor to a negative integer power (shapes {shape_of(arrays[0])} and "
+                          f"{shape_of(arrays[1])}) has no integer result, so numpy refuses it; make the base float "
+                          "first, e.g. x.astype(np.float32) ** -1")
 
     def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x
         x, y = ctx.operands()
@@ -322,6 +330,8 @@ class Softmax(Primitive):
     saves_output = True
 
     def forward(ctx, x, axis=-1):
+        if np.size(x) == 0:  # nothing to normalize: an empty result of x's shape
+            return np.exp(x)
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -339,6 +349,8 @@ class LogSoftmax(Primitive):
     saves_output = True
 
     def forward(ctx, x, axis=-1):
+        if np.size(x) == 0:  # nothing to normalize: an empty result of x's shape
+            return np.exp(x)
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -445,8 +457,8 @@ class Max(Primitive):
 
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axes("max", axis, np.ndim(x))
-        if np.size(x) == 0:
-            raise ValueError(f"max: cannot take the max of an empty tensor of shape {np.shape(x)}")
+        if np.size(x) == 0 and (ctx.axes is None or 0 in [np.shape(x)[a] for a in ctx.axes]):
+            raise empty_reduction_error("max", np.shape(x), axis)  # over an axis that has elements it is empty too
         ctx.top = np.max(x, axis=ctx.axes, keepdims=True)
         if keepdims:
             return ctx.top
