@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nn.parameter import Parameter
-from tinygrad_notes import Tensor, name_scope
+from tinygrad_notes import ShapeError, Tensor, name_scope
+from tinygrad_notes.mode import current_scope
 
 # The module whose forward is running now in this thread: the caller of any module called next. Per thread (a
 # context variable, like the engine's modes), so a model running in another thread never becomes the caller.
@@ -92,8 +93,20 @@ class Module:
         try:
             if name:
                 with name_scope(name):
-                    return self.forward(*args, **kwargs)
-            return self.forward(*args, **kwargs)
+                    try:
+                        return self.forward(*args, **kwargs)
+                    except (TypeError, ValueError) as err:
+                        named = _in_module(self, current_scope(), err)
+                        if named is None:
+                            raise
+                        raise named from None
+            try:
+                return self.forward(*args, **kwargs)
+            except (TypeError, ValueError) as err:
+                named = _in_module(self, None, err)
+                if named is None:
+                    raise
+                raise named from None
         finally:
             _running.reset(token)
 
@@ -370,6 +383,21 @@ class Module:
         if not self._modules and len(lines) <= 1:
             return head + "".join(lines) + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _in_module(module: Module, path: str | None, err: Exception) -> Exception | None:
+    """`err` from `module`'s forward, its message prefixed with the module's dotted name and repr (once: the
+    innermost module that saw it names itself, outer ones pass it on), the original traceback kept.
+
+    Only the plain kinds (ShapeError, TypeError, ValueError) are reworded; any other class (a user's own
+    error, numpy's) is passed on as it is (None), so `except` clauses that catch it still do."""
+    if getattr(err, "module_path", False) is not False or type(err) not in (ShapeError, TypeError, ValueError):
+        return None
+    text = repr(module)
+    label = text if len(text) <= 80 and "\n" not in text else type(module).__name__
+    named = type(err)(f"{path} ({label}): {err}" if path else f"{label}: {err}")
+    named.module_path = path  # type: ignore[attr-defined]
+    return named.with_traceback(err.__traceback__)
 
 
 def _check_name(module: Module, name: str) -> None:

@@ -200,3 +200,17 @@ def test_logsumexp_of_an_empty_axis_is_minus_infinity_like_scipy():
         out = Tensor(np.ones((0, 2))).logsumexp(axis=0)
     assert out.numpy().tolist() == [-np.inf, -np.inf]
 
+
+
+# ---- the checker's inputs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("inputs", [3.0, 3, None, "x", {1.0}])
+def test_gradcheck_says_inputs_are_a_list_or_tuple_of_arrays(inputs):
+    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be a list or tuple of arrays \(or Tensors\), one "
+                                        r"array, or a dict of them; got .*: write \[np\.array\("):
+        tn.gradcheck(lambda x: x * x, inputs)  # was: 'float' object is not iterable
+
+
+def test_gradcheck_takes_one_array_a_tuple_or_a_numpy_scalar():
+    assert tn.gradcheck(lambda x: (x * x).sum(), np.array([1.0, 2.0])).passed
+    assert tn.gradcheck(lambda x, y: (x * y).sum(), (np.array([1.0]), np.array([2.0]))).passed
+    assert tn.gradcheck(lambda x: x * x, np.float64(3.0)).passed
