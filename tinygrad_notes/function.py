@@ -206,15 +206,21 @@ def _note_saved_leaves(args: tuple, needs: tuple, ctx: Function) -> None:
 
 
 def _note_saved_leaf(leaf: Tensor, ctx: Function) -> None:
-    """Remember that a live node holds `leaf`, so `leaf.data` is handed out read-only meanwhile."""
+    """Remember that a live node holds `leaf`, so `leaf.data` is handed out read-only meanwhile.
+
+    Dead entries are dropped when the list reaches twice the live count of its last clean-up (at least 8):
+    amortized O(1) per op even when one leaf feeds 100,000 live ops (y = y + x[i]), where a clean-up at
+    every append was quadratic.
+    """
     extra = leaf._extra
     if extra is None:
         extra = leaf._extra = {}
     savers = extra.get("savers")
     if savers is None:
         savers = extra["savers"] = []
-    elif len(savers) >= 8:
+    elif len(savers) >= extra.get("savers_limit", 8):
         savers[:] = [r for r in savers if _alive(r)]
+        extra["savers_limit"] = max(8, 2 * len(savers))
     savers.append(weakref.ref(ctx))
 
 
