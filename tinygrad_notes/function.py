@@ -123,13 +123,15 @@ def run_op(cls: type, args: tuple, attrs: Mapping[str, Any] = _NO_ATTRS) -> Tens
             out = cls.forward(ctx, a._data, **attrs) if attrs else cls.forward(ctx, a._data)
             needs = (True,) if a.requires_grad else None
         else:
-            arrays, flags = [], []
-            if not all(isinstance(a, Tensor) for a in args):
-                args = tuple(a if isinstance(a, Tensor) else _operand(cls, a, i) for i, a in enumerate(args))
-            for a in args:
-                tensor = isinstance(a, Tensor)
+            arrays, flags, inputs = [], [], []
+            for i, a in enumerate(args):  # (a loop, not a generator over cls: that would make cls a cell
+                tensor = isinstance(a, Tensor)  # variable, slower in every op)
+                if not tensor:
+                    a = _operand(cls, a, i)
+                inputs.append(a)
                 arrays.append(a._data if tensor else a)
                 flags.append(tensor and a.requires_grad)
+            args = tuple(inputs)
             out = cls.forward(ctx, *arrays, **attrs)
             needs = tuple(flags) if any(flags) else None
     except (ValueError, IndexError, TypeError, OverflowError) as err:
@@ -218,9 +220,12 @@ def _note_saved_leaf(leaf: Tensor, ctx: Function) -> None:
     savers = extra.get("savers")
     if savers is None:
         savers = extra["savers"] = []
-    elif len(savers) >= extra.get("savers_limit", 8):
+    elif len(savers) >= 8 and len(savers) >= extra.get("savers_limit", 8):
         savers[:] = [r for r in savers if _alive(r)]
-        extra["savers_limit"] = max(8, 2 * len(savers))
+        if len(savers) > 4:
+            extra["savers_limit"] = 2 * len(savers)
+        elif "savers_limit" in extra:
+            del extra["savers_limit"]  # back to the default, 8
     savers.append(weakref.ref(ctx))
 
 
