@@ -143,3 +143,14 @@ def test_options_that_are_not_numbers_are_refused_naming_the_argument(make, erro
 def test_betas_given_as_a_list_are_kept_as_a_tuple():
     opt = optim.Adam([Tensor(np.ones(3), requires_grad=True)], betas=[0.8, 0.99])
     assert opt.param_groups[0]["betas"] == (0.8, 0.99)
+
+
+def test_a_search_trial_that_diverges_scores_nan_instead_of_stopping_the_search(monkeypatch):
+    from tinygrad_notes.app import search_job
+
+    def diverge(*args, **kwargs):
+        raise optim.NonFiniteGradError("Adam.step: 1 gradient(s) hold NaN or Inf; nothing was updated")
+
+    monkeypatch.setattr(search_job, "train", diverge)
+    params = {"lr": 0.1, "beta1": 0.9, "hidden": 32, "lambd": 0.01, "keep_prob": 1.0}
+    assert np.isnan(search_job.trial(params, seed=0, epochs=1))

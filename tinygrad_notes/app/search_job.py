@@ -47,8 +47,13 @@ def _train_and_score(params: dict[str, Any], seed: int, epochs: int, data_seed: 
     tn_random.manual_seed(seed)
     model = build_mlp(data.Xtr.shape[1], (int(params["hidden"]),), 1 - float(params["keep_prob"]),
                       np.random.default_rng(seed))
-    train(model, data, lr=float(params["lr"]), lambd=float(params["lambd"]), beta1=float(params["beta1"]),
-          max_epochs=epochs, patience=epochs, seed=seed)
+    import optim
+
+    try:
+        train(model, data, lr=float(params["lr"]), lambd=float(params["lambd"]), beta1=float(params["beta1"]),
+              max_epochs=epochs, patience=epochs, seed=seed)
+    except optim.NonFiniteGradError:
+        return float("nan")  # diverged: the search ranks it last and says so
     return 1 - evaluate(model, data.Xdv, data.ydv)[1]
 
 
