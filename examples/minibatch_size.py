@@ -57,7 +57,8 @@ class Contender:
         generator = np.random.default_rng(seed)  # the same start for every contender
         self.model = nn.Sequential(nn.Linear(64, 64, generator=generator), nn.ReLU(),
                                    nn.Linear(64, 10, generator=generator))
-        self.opt = optim.SGD(self.model.parameters(), lr=lr)
+        # Some of the grid's learning rates diverge: their NaN steps are skipped (and counted), the cost stays inf.
+        self.opt = optim.SGD(self.model.parameters(), lr=lr, skip_nonfinite=True)
         self.stream = _endless(optim.minibatches(data["X_train"], data["y_train"], self.batch_size, seed=seed))
         self.elapsed, self.steps, self.examples = 0.0, 0, 0
         self.history = [(0.0, self.train_cost())]

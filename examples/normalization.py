@@ -64,7 +64,10 @@ def train(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[nn.Linea
             cost = nn.functional.mse_loss(model(inputs), y)
             cost.backward()
             costs.append(cost.item())
-            opt.step()
+            try:
+                opt.step()
+            except optim.NonFiniteGradError:  # diverged: the gradient overflowed, and SGD refuses to apply it
+                return model, costs + [float("inf")]
         with no_grad():
             costs.append(nn.functional.mse_loss(model(inputs), y).item())
     return model, costs

@@ -12,13 +12,18 @@ flushes and fsyncs it, then `os.replace`s it over the target, so a crash or an
 error mid-save leaves the previous checkpoint intact and no half-written file.
 `load` refuses, with a `CheckpointError` saying which, a file that is not a
 zip archive, that is truncated or corrupted, that carries pickled (object)
-arrays, or that was not written by `save`.
+arrays, or that was not written by `save`. Before any array is read, each
+member's .npy header is parsed and the size it declares is compared with the
+bytes the member actually stores: a damaged header that declares 10^12 elements
+is refused without trying to allocate terabytes.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -37,6 +42,9 @@ VERSION = 1
 META_KEY = "__checkpoint__"
 _ZIP_MAGIC = b"PK\x03\x04"
 _ARRAY_KINDS = "biufc"  # bool, ints, floats, complex: what .npy stores without pickle
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_HEADER = 10_000  # bytes; numpy's own limit for a .npy header it will parse
+_MAX_DEFLATE_RATIO = 1100  # deflate cannot expand data more than ~1032 times: a member claiming more lies
 
 
 class CheckpointError(ValueError):
@@ -98,6 +106,8 @@ def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
 
 def _atomic_write(path: str, arrays: dict[str, np.ndarray]) -> None:
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _no_folder(path, folder)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -116,6 +126,17 @@ def _atomic_write(path: str, arrays: dict[str, np.ndarray]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _no_folder(path: str, folder: str) -> OSError:
+    """The error for a target whose folder is missing (naming the first missing folder), or is a file."""
+    if os.path.exists(folder):
+        return NotADirectoryError(f"save: cannot write {path}: {folder} is not a folder")
+    missing = folder
+    while not os.path.exists(os.path.dirname(missing)) and os.path.dirname(missing) != missing:
+        missing = os.path.dirname(missing)
+    return FileNotFoundError(f"save: cannot write {path}: the folder {missing} does not exist; create it first, "
+                             f"e.g. os.makedirs({folder!r}, exist_ok=True)")
 
 
 def _file_mode(path: str) -> int:
@@ -138,6 +159,8 @@ def load(path: str | os.PathLike) -> Any:
         raise CheckpointError(f"load: {path} is not a checkpoint: it is not an .npz (zip) archive "
                               f"(it starts with {head!r})")
     try:
+        with zipfile.ZipFile(path) as zf:
+            _check_member_sizes(zf, path, os.path.getsize(path))
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
             if META_KEY not in names:
@@ -163,6 +186,66 @@ def load(path: str | os.PathLike) -> Any:
         extra = sorted(set(members) - used)
         raise CheckpointError(f"load: {path} is corrupted: arrays {extra[:10]} are not described by its metadata")
     return root
+
+
+def _check_member_sizes(zf: zipfile.ZipFile, path: str, file_bytes: int) -> None:
+    """Refuse a member whose sizes cannot be true, before numpy allocates what its header declares.
+
+    The zip entry's sizes must fit the file (a stored member holds as many bytes as it says; a deflated one
+    cannot expand more than deflate can), and a .npy member's header must declare exactly the bytes that
+    follow it: shape x itemsize == stored size - header size.
+    """
+    for info in zf.infolist():
+        if info.compress_size > file_bytes or (info.compress_type == zipfile.ZIP_STORED
+                                               and info.file_size != info.compress_size) \
+                or info.file_size > info.compress_size * _MAX_DEFLATE_RATIO + 1024:
+            raise CheckpointError(f"load: {path} is corrupted: member {info.filename!r} claims {info.file_size:,} "
+                                  f"bytes from {info.compress_size:,} stored in a file of {file_bytes:,}")
+        if not info.filename.endswith(".npy"):
+            continue
+        with zf.open(info) as member:
+            shape, dtype, header_bytes = _npy_header(member, info.filename, path)
+        if dtype.hasobject:
+            continue  # refused as pickled when np.load reads it
+        declared = math.prod(shape) * dtype.itemsize
+        stored = info.file_size - header_bytes
+        if declared != stored:
+            raise CheckpointError(
+                f"load: {path} is corrupted: member {info.filename!r} declares shape {shape} of {dtype} "
+                f"({_size_text(declared)}) but stores {_size_text(max(stored, 0))}; refusing to allocate it")
+
+
+def _npy_header(member: Any, name: str, path: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, header size in bytes) of a .npy stream, read without touching its data."""
+    def corrupted(why: str) -> CheckpointError:
+        return CheckpointError(f"load: {path} is corrupted: member {name!r} {why}")
+
+    head = member.read(len(_NPY_MAGIC) + 2)
+    if len(head) < len(_NPY_MAGIC) + 2 or not head.startswith(_NPY_MAGIC):
+        raise corrupted("is not a .npy array (no .npy magic)")
+    major = head[len(_NPY_MAGIC)]
+    length_bytes = 2 if major == 1 else 4
+    raw_length = member.read(length_bytes)
+    length = int.from_bytes(raw_length, "little")
+    if len(raw_length) != length_bytes or major not in (1, 2, 3) or length > _MAX_HEADER:
+        raise corrupted(f"has a .npy header this library cannot read (version {major}, {length} bytes)")
+    text = member.read(length).decode("latin1" if major < 3 else "utf8", errors="replace")
+    try:
+        header = ast.literal_eval(text)  # a Python literal, never code
+        shape, dtype = tuple(header["shape"]), np.lib.format.descr_to_dtype(header["descr"])
+    except (ValueError, SyntaxError, TypeError, KeyError) as err:
+        raise corrupted(f"has an unreadable .npy header ({type(err).__name__}: {err})") from None
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise corrupted(f"declares an impossible shape {shape}")
+    return shape, dtype, len(head) + length_bytes + length
+
+
+def _size_text(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.2f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
 
 
 def _read_meta(array: np.ndarray, path: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ the caller does not contain it.
 
 from __future__ import annotations
 
+import contextvars
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -29,9 +30,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nn.parameter import Parameter
-from tinygrad_notes import Tensor, name_scope
+from tinygrad_notes import ShapeError, Tensor, name_scope
+from tinygrad_notes.mode import current_scope
 
-_running: Module | None = None  # the module whose forward is running now: the caller of any module called next
+# The module whose forward is running now in this thread: the caller of any module called next. Per thread (a
+# context variable, like the engine's modes), so a model running in another thread never becomes the caller.
+_running: contextvars.ContextVar[Module | None] = contextvars.ContextVar("nn_running_module", default=None)
 
 
 class StateDictError(RuntimeError):
@@ -79,21 +83,32 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run `forward`, its ops recorded under this module's name inside the calling module."""
-        global _running
-        caller = _running
+        caller = _running.get()
         if caller is None:
             name = ""
         else:
             entry = self._names.get(id(caller))
             name = entry[1] if entry is not None and entry[0]() is caller else _name_below(caller, self)
-        _running = self
+        token = _running.set(self)
         try:
             if name:
                 with name_scope(name):
-                    return self.forward(*args, **kwargs)
-            return self.forward(*args, **kwargs)
+                    try:
+                        return self.forward(*args, **kwargs)
+                    except (TypeError, ValueError) as err:
+                        named = _in_module(self, current_scope(), err)
+                        if named is None:
+                            raise
+                        raise named from None
+            try:
+                return self.forward(*args, **kwargs)
+            except (TypeError, ValueError) as err:
+                named = _in_module(self, None, err)
+                if named is None:
+                    raise
+                raise named from None
         finally:
-            _running = caller
+            _running.reset(token)
 
     # ---- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -368,6 +383,21 @@ class Module:
         if not self._modules and len(lines) <= 1:
             return head + "".join(lines) + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _in_module(module: Module, path: str | None, err: Exception) -> Exception | None:
+    """`err` from `module`'s forward, its message prefixed with the module's dotted name and repr (once: the
+    innermost module that saw it names itself, outer ones pass it on), the original traceback kept.
+
+    Only the plain kinds (ShapeError, TypeError, ValueError) are reworded; any other class (a user's own
+    error, numpy's) is passed on as it is (None), so `except` clauses that catch it still do."""
+    if getattr(err, "module_path", False) is not False or type(err) not in (ShapeError, TypeError, ValueError):
+        return None
+    text = repr(module)
+    label = text if len(text) <= 80 and "\n" not in text else type(module).__name__
+    named = type(err)(f"{path} ({label}): {err}" if path else f"{label}: {err}")
+    named.module_path = path  # type: ignore[attr-defined]
+    return named.with_traceback(err.__traceback__)
 
 
 def _check_name(module: Module, name: str) -> None:

@@ -18,7 +18,7 @@ from optim.adam import Adam, AdamW
 from optim.early_stopping import EarlyStopping
 from optim.ewma import EWMA
 from optim.minibatch import Minibatches, minibatches
-from optim.optimizer import Optimizer
+from optim.optimizer import NonFiniteGradError, Optimizer
 from optim.rmsprop import RMSprop
 from optim.samplers import Choice, Integer, LogUniform, OneMinusLog, Sampler, Uniform
 from optim.schedules import ExponentialDecay, InverseSqrtDecay, InverseTimeDecay, LambdaLR, LRScheduler, StepDecay
@@ -26,7 +26,7 @@ from optim.search import SearchResult, Trial, coarse_to_fine, narrow_space, rand
 from optim.sgd import SGD, Momentum
 
 __all__ = [
-    "Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "AdamW",
+    "Optimizer", "NonFiniteGradError", "SGD", "Momentum", "RMSprop", "Adam", "AdamW",
     "LRScheduler", "InverseTimeDecay", "ExponentialDecay", "InverseSqrtDecay", "StepDecay", "LambdaLR",
     "EWMA", "minibatches", "Minibatches", "EarlyStopping",
     "Sampler", "Uniform", "Integer", "Choice", "LogUniform", "OneMinusLog",

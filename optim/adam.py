@@ -22,14 +22,18 @@ class Adam(Optimizer):
     state_arrays = ("V", "S")
 
     def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+                 eps: float = 1e-8, weight_decay: float = 0.0, skip_nonfinite: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}, skip_nonfinite)
 
     def check_options(self, group: dict[str, Any], where: str) -> None:
         super().check_options(group, where)
-        betas = group["betas"] = tuple(group["betas"])
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{self._name}: betas must be two numbers in [0, 1) in {where}, got {betas!r}")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise (TypeError if not isinstance(betas, (tuple, list)) else ValueError)(
+                f"{self._name}: betas must be two numbers in [0, 1) in {where}, got {betas!r}")
+        for i, b in enumerate(betas):
+            self.check_number(b, f"betas[{i}]", where, "in [0, 1)", lambda v: 0 <= v < 1)
+        group["betas"] = tuple(betas)
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                tmp: np.ndarray) -> None:
@@ -73,8 +77,8 @@ class AdamW(Adam):
     """
 
     def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, skip_nonfinite: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, skip_nonfinite)
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                tmp: np.ndarray) -> None:

@@ -20,13 +20,12 @@ class RMSprop(Optimizer):
     state_arrays = ("S",)
 
     def __init__(self, params: ParamsLike, lr: float, beta: float = 0.9, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, {"lr": lr, "beta": beta, "eps": eps, "weight_decay": weight_decay})
+                 weight_decay: float = 0.0, skip_nonfinite: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "beta": beta, "eps": eps, "weight_decay": weight_decay}, skip_nonfinite)
 
     def check_options(self, group: dict[str, Any], where: str) -> None:
         super().check_options(group, where)
-        if not 0 <= group["beta"] < 1:
-            raise ValueError(f"{self._name}: beta must be in [0, 1) in {where}, got {group['beta']!r}")
+        self.check_number(group["beta"], "beta", where, "in [0, 1)", lambda v: 0 <= v < 1)
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                tmp: np.ndarray) -> None:

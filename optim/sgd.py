@@ -40,18 +40,16 @@ class SGD(Optimizer):
     state_arrays = ("V",)
 
     def __init__(self, params: ParamsLike, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+                 nesterov: bool = False, weight_decay: float = 0.0, skip_nonfinite: bool = False) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
                     "weight_decay": weight_decay}
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, skip_nonfinite)
 
     def check_options(self, group: dict[str, Any], where: str) -> None:
         super().check_options(group, where)
         mu, damp = group["momentum"], group["dampening"]
-        if not 0 <= mu < 1:
-            raise ValueError(f"{self._name}: momentum must be in [0, 1) in {where}, got {mu!r}")
-        if not 0 <= damp <= 1:
-            raise ValueError(f"{self._name}: dampening must be in [0, 1] in {where}, got {damp!r}")
+        self.check_number(mu, "momentum", where, "in [0, 1)", lambda v: 0 <= v < 1)
+        self.check_number(damp, "dampening", where, "in [0, 1]", lambda v: 0 <= v <= 1)
         if group["nesterov"] and (mu <= 0 or damp != 0):
             raise ValueError(f"{self._name}: nesterov=True needs momentum > 0 and dampening = 0 in {where} "
                              f"(got momentum={mu}, dampening={damp})")
@@ -95,5 +93,7 @@ class SGD(Optimizer):
 class Momentum(SGD):
     """The notes' momentum: V = βV + (1 − β)dW, W ← W − αV (β = 0.9); SGD with dampening = momentum = β."""
 
-    def __init__(self, params: ParamsLike, lr: float, beta: float = 0.9, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, momentum=beta, dampening=beta, weight_decay=weight_decay)
+    def __init__(self, params: ParamsLike, lr: float, beta: float = 0.9, weight_decay: float = 0.0,
+                 skip_nonfinite: bool = False) -> None:
+        super().__init__(params, lr, momentum=beta, dampening=beta, weight_decay=weight_decay,
+                         skip_nonfinite=skip_nonfinite)

@@ -133,6 +133,21 @@ def test_a_function_reads_its_inputs_from_ctx_and_saves_the_rest_as_attributes()
     assert not hasattr(Function, "save_for_backward")
 
 
+def test_complex_values_are_refused_and_a_nonfinite_gradient_never_reaches_a_weight():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(TypeError, match=r"^mul: the second operand is a complex number \(1j\); "):
+        x * 1j
+    opt = optim.SGD([x], lr=0.1)
+    x.grad = Tensor(np.array([np.nan, 1.0]))
+    with pytest.raises(optim.NonFiniteGradError, match=r"^SGD\.step: 1 gradient\(s\) hold NaN or Inf"):
+        opt.step()
+    assert x.data.tolist() == [1.0, 2.0]
+    skipping = optim.SGD([x], lr=0.1, skip_nonfinite=True)
+    skipping.step()
+    assert skipping.skipped_steps == 1
+    assert x.data.tolist() == [1.0, 2.0]
+
+
 def test_dropout_p_is_the_drop_probability():
     tn.random.manual_seed(0)
     out = nn.Dropout(0.2)(Tensor(np.ones(100_000, dtype=np.float32)))

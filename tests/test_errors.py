@@ -68,12 +68,13 @@ def test_index_and_axis_errors():
         ones(3, 4).max(axis=(1, -1))
     with pytest.raises(ValueError, match="var: ddof=1 leaves no degrees of freedom for 1 element"):
         ones(1).var(ddof=1)
-    with pytest.raises(ValueError, match=r"max: cannot take the max of an empty tensor of shape \(0,\)"):
+    with pytest.raises(ValueError, match=r"^max: cannot take the max over no elements \(tensor shape \(0,\), "
+                                         r"axis=None\): an empty set has no max"):
         ones(0).max()
 
 
 def test_operand_type_errors_are_not_swallowed():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^add: the second operand is a str \('a'\); expected a Tensor, a number "):
         ones(2) + "a"
 
 

@@ -129,3 +129,18 @@ def test_without_anomaly_mode_nan_flows_silently_like_numpy():
     x = Tensor([-1.0], requires_grad=True)
     with np.errstate(invalid="ignore"):
         assert np.isnan(x.log().item())
+
+
+def test_a_leaf_read_by_many_live_ops_stays_read_only_until_the_last_one_is_gone():
+    """Past a few readers the list of graphs holding a leaf is cleaned up only as it doubles (recording
+    y = y + x[i] for 100,000 i used to scan the whole list at every op); the answer stays the same."""
+    w = Tensor(np.ones(3), requires_grad=True)
+    first = [w * i for i in range(100)]
+    keep = first[37]
+    del first
+    second = [w + i for i in range(300)]  # enough new readers to clean the list up more than once
+    del second
+    assert not w.data.flags.writeable  # `keep` still holds w
+    keep.sum().backward()
+    assert w.data.flags.writeable
+    np.testing.assert_array_equal(w.grad.numpy(), [37.0, 37.0, 37.0])

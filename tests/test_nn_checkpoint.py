@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 
@@ -169,3 +170,58 @@ def test_a_non_array_member_is_refused(tmp_path) -> None:
         archive.writestr("extra.bin", b"\x80\x04not an npy file")
     with pytest.raises(nn.CheckpointError, match="member 'extra.bin' is not a .npy array"):
         nn.load(path)
+
+
+def _forged_member(tmp_path, shape, data: bytes):
+    """A checkpoint whose one array member has a .npy header declaring `shape` (float64) over `data`."""
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    path = tmp_path / "forged.npz"
+    meta = '{"format": "tinygrad_notes.checkpoint", "version": 1, "root": {"array": "a0"}}'
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a0.npy", npy.getvalue() + data)
+        buf = io.BytesIO()
+        np.save(buf, np.array(meta))
+        archive.writestr("__checkpoint__.npy", buf.getvalue())
+    return path
+
+
+def test_a_header_declaring_a_huge_array_is_refused_before_allocating(tmp_path, monkeypatch) -> None:
+    path = _forged_member(tmp_path, (10**12,), np.arange(100.0).tobytes())
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("an array was read (and allocated) before its sizes were checked")
+
+    monkeypatch.setattr(np.lib.format, "read_array", no_read)
+    with pytest.raises(nn.CheckpointError, match=r"forged.npz is corrupted: member 'a0.npy' declares shape "
+                                                 r"\(1000000000000,\) of float64 \(7.28 TiB\) but stores 800 bytes; "
+                                                 r"refusing to allocate it"):
+        nn.load(path)
+
+
+def test_a_header_declaring_fewer_elements_than_stored_is_refused_too(tmp_path) -> None:
+    with pytest.raises(nn.CheckpointError, match=r"declares shape \(3,\) of float64 \(24 bytes\) but stores 800"):
+        nn.load(_forged_member(tmp_path, (3,), np.arange(100.0).tobytes()))
+    assert nn.load(_forged_member(tmp_path, (100,), np.arange(100.0).tobytes())).tolist() == list(range(100))
+
+
+def test_a_zip_entry_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path) -> None:
+    path = tmp_path / "model.npz"
+    nn.save({"w": np.arange(10.0)}, path)
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02")  # the first member's entry in the zip's central directory
+    data[central + 24:central + 28] = (2**32 - 1).to_bytes(4, "little")  # its uncompressed size: 4 GiB
+    path.write_bytes(bytes(data))
+    with pytest.raises(nn.CheckpointError, match=r"is corrupted: member '.*' claims 4,294,967,295 bytes from"):
+        nn.load(path)
+
+
+def test_saving_into_a_missing_folder_names_the_target_and_the_missing_folder(tmp_path) -> None:
+    target = tmp_path / "runs" / "day1" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=rf"^save: cannot write {target}: the folder {tmp_path / 'runs'} "
+                                                r"does not exist; create it first"):
+        nn.save({"w": np.ones(2)}, target)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match=rf"save: cannot write .*: {tmp_path / 'file'} is not a folder"):
+        nn.save({"w": np.ones(2)}, tmp_path / "file" / "model.npz")
+    assert sorted(os.listdir(tmp_path)) == ["file"]  # nothing was written anywhere

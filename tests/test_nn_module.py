@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn
-from tinygrad_notes import Tensor, name_scope
+from tinygrad_notes import ShapeError, Tensor, name_scope
 
 
 class Block(nn.Module):
@@ -359,3 +359,29 @@ def test_apply_and_requires_grad() -> None:
     assert seen[-1] == "Model" and "Linear" in seen
     model.requires_grad_(False)
     assert not any(p.requires_grad for p in model.parameters())
+
+
+# ---- errors inside a layer name the layer ------------------------------------------------------------------
+def test_a_layer_fed_the_wrong_feature_size_names_itself_by_its_dotted_name():
+    model = nn.Sequential({"body": nn.Sequential(nn.Linear(4, 6), nn.ReLU()), "head": nn.Linear(8, 3)})
+    with pytest.raises(ShapeError, match=r"^head \(Linear\(in_features=8, out_features=3, bias=True\)\): linear: "
+                                         r"input of shape \(2, 6\) does not fit a weight of shape \(3, 8\)"):
+        model(Tensor(np.ones((2, 4), np.float32)))
+    with pytest.raises(ShapeError, match=r"^body\.0 \(Linear\(in_features=4, .*\)\): linear: input of shape \(2, 5\)"):
+        model(Tensor(np.ones((2, 5), np.float32)))
+    with pytest.raises(ShapeError, match=r"^Linear\(in_features=6, out_features=3, bias=True\): linear: input of "
+                                         r"shape \(2, 8\)"):
+        nn.Linear(6, 3)(Tensor(np.ones((2, 8), np.float32)))  # a layer called on its own has no name
+
+
+def test_a_users_own_error_class_from_a_layer_is_passed_on_unchanged():
+    class Mine(ValueError):
+        pass
+
+    class Picky(nn.Module):
+        def forward(self, x):
+            raise Mine("no thanks")
+
+    model = nn.Sequential(Picky())
+    with pytest.raises(Mine, match="^no thanks$"):
+        model(Tensor(np.ones(2)))

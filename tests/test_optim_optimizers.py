@@ -237,9 +237,9 @@ def test_a_gradient_of_the_wrong_shape_names_the_parameter_and_both_shapes():
 
 @pytest.mark.parametrize("make, message", [
     (lambda p: optim.SGD(p, lr=-1), "lr must be"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=1.0), "momentum must be in"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=1.0), r"momentum must be a number in \[0, 1\)"),
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-    (lambda p: optim.RMSprop(p, lr=0.1, beta=1.5), "beta must be in"),
+    (lambda p: optim.RMSprop(p, lr=0.1, beta=1.5), r"beta must be a number in \[0, 1\)"),
     (lambda p: optim.Adam(p, betas=(0.9,)), "betas must be two numbers"),
     (lambda p: optim.SGD([{"params": p, "momentun": 0.9}], lr=0.1), r"unknown option\(s\) \['momentun'\]"),
     (lambda p: optim.SGD(p + p, lr=0.1), "appears twice"),

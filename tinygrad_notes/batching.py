@@ -59,10 +59,16 @@ def batch_reduction(cls: type, args: list, flags: list, attrs: dict, size: int) 
 
 
 def batch_along_axis(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
-    """softmax / log_softmax: the per-copy axis, one further right."""
+    """Ops along one axis (cumsum, sort, ...): the per-copy axis, one further right."""
     (x,) = args
     (axis,) = normalize_axes(cls.op_name, attrs.get("axis", -1), x.ndim - 1)  # type: ignore[misc]
     return run_forward(cls, [x], {**attrs, "axis": axis + 1})
+
+
+def batch_along_axes(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:
+    """softmax / log_softmax: the per-copy axes (an int, a tuple, or None: all of them), one further right."""
+    (x,) = args
+    return run_forward(cls, [x], {**attrs, "axis": shifted_axes(cls.op_name, attrs.get("axis", -1), x.ndim - 1)})
 
 
 def batch_matmul(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:

@@ -139,6 +139,11 @@ def is_grad_enabled() -> bool:
     return current.get().grad_enabled
 
 
+def current_scope() -> str | None:
+    """This thread's dotted scope name (the nn module running now, as its parent named it), or None."""
+    return current.get().scope
+
+
 class name_scope(_Set):  # noqa: N801 - used like a function, as a context manager
     """Tag every op this thread records inside with a dotted scope name (nn modules use it; viz groups by it).
 

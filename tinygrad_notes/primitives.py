@@ -27,7 +27,7 @@ import numpy as np
 
 from tinygrad_notes import mode
 from tinygrad_notes.batching import (
-    batch_along_axis,
+    batch_along_axes,
     batch_broadcast_to,
     batch_concatenate,
     batch_elementwise,
@@ -40,7 +40,7 @@ from tinygrad_notes.batching import (
     batch_transpose,
 )
 from tinygrad_notes.broadcast import unbroadcast
-from tinygrad_notes.errors import normalize_axes, shape_of
+from tinygrad_notes.errors import empty_reduction_error, normalize_axes, shape_of
 from tinygrad_notes.function import Function
 from tinygrad_notes.tensor import Tensor, where
 
@@ -181,6 +181,14 @@ class Pow(Primitive):
 
     def forward(ctx, x, y):
         return x ** y
+
+    @staticmethod
+    def explain(err: Exception, arrays: list, attrs: dict) -> Exception | None:
+        if "negative integer powers" not in str(err):
+            return None
+        return ValueError(f"pow: an integer tensor to a negative integer power (shapes {shape_of(arrays[0])} and "
+                          f"{shape_of(arrays[1])}) has no integer result, so numpy refuses it; make the base float "
+                          "first, e.g. x.astype(np.float32) ** -1")
 
     def backward(ctx, g):  # d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y log x (NaN if x < 0; at 0: 0 if y >= 0, else -inf)
         x, y = ctx.operands()
@@ -328,10 +336,12 @@ class Softmax(Primitive):
 
     __slots__ = ()
     op_name = "softmax"
-    batched = classmethod(batch_along_axis)
+    batched = classmethod(batch_along_axes)
     saves_output = True
 
     def forward(ctx, x, axis=-1):
+        if np.size(x) == 0:  # nothing to normalize: an empty result of x's shape
+            return np.exp(x)
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -345,10 +355,12 @@ class LogSoftmax(Primitive):
 
     __slots__ = ()
     op_name = "log_softmax"
-    batched = classmethod(batch_along_axis)
+    batched = classmethod(batch_along_axes)
     saves_output = True
 
     def forward(ctx, x, axis=-1):
+        if np.size(x) == 0:  # nothing to normalize: an empty result of x's shape
+            return np.exp(x)
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -452,12 +464,14 @@ class Max(Primitive):
     __slots__ = ("axes", "top")
     op_name = "max"
     batched = classmethod(batch_reduction)
+    extreme = staticmethod(np.max)  # Min (primitives_reduce.py) swaps in np.min
 
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes = normalize_axes("max", axis, np.ndim(x))
-        if np.size(x) == 0:
-            raise ValueError(f"max: cannot take the max of an empty tensor of shape {np.shape(x)}")
-        ctx.top = np.max(x, axis=ctx.axes, keepdims=True)
+        op = type(ctx).op_name
+        ctx.axes = normalize_axes(op, axis, np.ndim(x))
+        if np.size(x) == 0 and (ctx.axes is None or 0 in [np.shape(x)[a] for a in ctx.axes]):
+            raise empty_reduction_error(op, np.shape(x), axis)  # over an axis that has elements it is empty too
+        ctx.top = type(ctx).extreme(x, axis=ctx.axes, keepdims=True)
         if keepdims:
             return ctx.top
         return ctx.top.reshape(()) if ctx.axes is None else np.squeeze(ctx.top, axis=ctx.axes)

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_notes import mode
-from tinygrad_notes.errors import ShapeError, broadcast_message, normalize_axes, numpy_keywords
+from tinygrad_notes.errors import (
+    ShapeError,
+    broadcast_message,
+    normalize_axes,
+    numpy_keywords,
+    operand_error,
+    single_axis,
+)
 from tinygrad_notes.mode import get_default_dtype, set_default_dtype
 
 if TYPE_CHECKING:
@@ -153,7 +160,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = np.asarray(value._data if isinstance(value, Tensor) else value)
+        arr = np.asarray(value._data if isinstance(value, Tensor) else value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"Tensor.data: cannot hold an array of dtype {arr.dtype}; give a numeric (bool, int or "
+                            "float) array")
+        self._data = arr
         version_box(self)[0] = mode.count_write()
 
     def inplace_data(self) -> np.ndarray:
@@ -245,9 +256,15 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy converted to `dtype`; differentiable between float dtypes."""
-        dt = np.dtype(dtype)
+        try:
+            dt = np.dtype(dtype)
+        except TypeError as err:
+            raise TypeError(f"astype: {dtype!r} is not a dtype ({err}); give e.g. np.float32") from None
         if dt == self._data.dtype:
             return self
+        if dt.kind not in "biuf":
+            raise TypeError(f"astype: cannot convert to {dt}; tensors hold bool, int or float values (this library "
+                            "is real-valued)")
         if dt.kind != "f" or self._data.dtype.kind != "f":
             return _make(self._data.astype(dt), False, None)
         return P.Cast.apply(self, dtype=dt)
@@ -532,12 +549,17 @@ class Tensor:
         """max(self, 0); the gradient at 0 is 0."""
         return run_op(P.Relu, (self,))
 
+    @numpy_keywords
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """self where positive, slope * self elsewhere."""
+        _check_number("leaky_relu", "slope", slope)
         return where(self > 0, self, self * slope)
 
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
         """Clamp into [lo, hi] (either may be None); the gradient is 1 inside, 0 outside."""
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if bound is not None:
+                _check_number("clip", name, bound, arrays=True)
         return P.Clip.apply(self, lo=lo, hi=hi)
 
     # ---- reductions -----------------------------------------------------------------------
@@ -564,16 +586,30 @@ class Tensor:
     @numpy_keywords
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """Variance over `axis`: sum((x - mean)^2) / (n - ddof)."""
-        n = _count(self, axis, "var")
-        if n - ddof <= 0:
-            raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s) along axis={axis!r}")
-        d = self - self.mean(axis, keepdims=True)
-        return (d * d).sum(axis, keepdims) / (n - ddof)
+        return self._variance(axis, keepdims, ddof, "var")
 
     @numpy_keywords
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Standard deviation over `axis`: sqrt(var)."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        """Standard deviation over `axis`: sqrt(var).
+
+        Where the spread is zero (every value along `axis` equal) sqrt's slope is infinite, and the
+        gradient is the subgradient 0 there, as in PyTorch: a constant input leaves the loss unchanged
+        whichever way it moves first, so no step is the right step.
+        """
+        v = self._variance(axis, keepdims, ddof, "std")
+        zero = v._data == 0
+        if not zero.any():
+            return v.sqrt()
+        return where(zero, 0, where(zero, 1, v).sqrt())  # d std/dx = 0 where the spread is 0
+
+    def _variance(self, axis: Any, keepdims: bool, ddof: int, op: str) -> Tensor:
+        n = _count(self, axis, op)
+        if not isinstance(ddof, (int, np.integer)) or isinstance(ddof, (bool, np.bool_)):
+            raise TypeError(f"{op}: ddof must be an int (the degrees of freedom taken off n), got {ddof!r}")
+        if n - ddof <= 0:
+            raise ValueError(f"{op}: ddof={ddof} leaves no degrees of freedom for {n} element(s) along axis={axis!r}")
+        d = self - self.mean(axis, keepdims=True)
+        return (d * d).sum(axis, keepdims) / (n - ddof)
 
     @numpy_keywords
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -589,11 +625,13 @@ class Tensor:
     @numpy_keywords
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the max along `axis` (not differentiable)."""
+        axis = None if axis is None else single_axis("argmax", axis, self.ndim)
         return _make(np.argmax(self._data, axis=axis, keepdims=keepdims), False, None)
 
     @numpy_keywords
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the min along `axis` (not differentiable)."""
+        axis = None if axis is None else single_axis("argmin", axis, self.ndim)
         return _make(np.argmin(self._data, axis=axis, keepdims=keepdims), False, None)
 
     @numpy_keywords
@@ -634,9 +672,11 @@ class Tensor:
         """The axes reversed."""
         return P.Transpose.apply(self, axes=None)
 
+    @numpy_keywords
     def swapaxes(self, a: int, b: int) -> Tensor:
         """Exchange two axes."""
         order = list(range(self.ndim))
+        a, b = single_axis("swapaxes", a, self.ndim), single_axis("swapaxes", b, self.ndim)
         order[a], order[b] = order[b], order[a]
         return P.Transpose.apply(self, axes=tuple(order))
 
@@ -645,6 +685,7 @@ class Tensor:
         shape = tuple(shape)
         return self if shape == self.shape else P.BroadcastTo.apply(self, shape=shape)
 
+    @numpy_keywords
     def expand(self, *shape: Any) -> Tensor:
         """`broadcast_to` with PyTorch's spelling: -1 keeps a size."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -666,10 +707,7 @@ class Tensor:
     @numpy_keywords
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at `axis` (numpy's expand_dims)."""
-        n = self.ndim + 1
-        if not -n <= axis < n:
-            raise ShapeError(f"unsqueeze: axis {axis} is out of range for a result with {n} dimensions")
-        axis %= n
+        axis = single_axis("unsqueeze", axis, self.ndim + 1)  # an axis of the result
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     expand_dims = unsqueeze
@@ -679,7 +717,10 @@ class Tensor:
         """Merge axes start_axis..end_axis into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_axis % self.ndim, end_axis % self.ndim
+        start, end = single_axis("flatten", start_axis, self.ndim), single_axis("flatten", end_axis, self.ndim)
+        if start > end:
+            raise ShapeError(f"flatten: start_axis={start_axis} comes after end_axis={end_axis} "
+                             f"(tensor shape {self.shape})")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -689,7 +730,7 @@ class Tensor:
     @numpy_keywords
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """numpy's split: into N equal parts, or at the given indices along `axis`."""
-        (ax,) = normalize_axes("split", axis, self.ndim)  # type: ignore[misc]
+        ax = single_axis("split", axis, self.ndim)
         size = self.shape[ax]
         if isinstance(indices_or_sections, (int, np.integer)):
             n = int(indices_or_sections)
@@ -707,6 +748,7 @@ class Tensor:
     def pad(self, pad_width: Any, constant_values: float = 0, mode: str = "constant") -> Tensor:
         """numpy's pad: pad_width as N, (before, after) or per-axis pairs; mode "constant" (constant_values),
         "reflect", "symmetric", "edge" (PyTorch's "replicate") or "wrap" ("circular")."""
+        _check_number("pad", "constant_values", constant_values, arrays=True)
         mode = PAD_ALIASES.get(mode, mode)
         if mode == "constant":
             return P.Pad.apply(self, pad_width=pad_width, constant_values=constant_values)
@@ -728,6 +770,16 @@ def _read_only_error(what: str, shape: tuple[int, ...]) -> ValueError:
     return ValueError(f"{what}: this tensor's array (shape {shape}) is read-only, so it cannot be changed in place. "
                       "The gradient a backward receives is read-only (the same array may reach other nodes, or be "
                       "the caller's): compute a new tensor instead, g = g * 2 rather than g *= 2")
+
+
+def _check_number(op: str, name: str, value: Any, arrays: bool = False) -> None:
+    """Refuse an argument that is not a real number (or, with `arrays`, a numeric array or Tensor)."""
+    if isinstance(value, Tensor) and arrays:
+        value = value._data
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            and not (arrays and isinstance(value, np.ndarray) and value.dtype.kind in "iuf"):
+        raise TypeError(f"{op}: {name} must be a real number{', an array or a Tensor of them' if arrays else ''}, "
+                        f"got {value!r:.60} ({type(value).__name__})")
 
 
 def _count(t: Tensor, axis: Any, op: str) -> int:
@@ -758,7 +810,13 @@ def _index_item(i: Any) -> Any:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """a where condition is true, b elsewhere (broadcasting); gradients flow to the chosen side."""
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if isinstance(condition, Tensor):
+        cond = condition._data
+    else:
+        error = operand_error("where", condition, 0)
+        if error is not None:
+            raise error
+        cond = np.asarray(condition)
     return P.Where.apply(cond.astype(bool, copy=False), a, b)
 
 

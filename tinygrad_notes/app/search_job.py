@@ -62,9 +62,14 @@ def _train_and_score(params: dict[str, Any], seed: int, epochs: int, data_seed: 
     tn_random.manual_seed(seed)
     model = build_mlp(data.Xtr.shape[1], (int(p["hidden"]),) * int(p["layers"]), 1 - float(p["keep_prob"]),
                       np.random.default_rng(seed))
-    train(model, data, lr=float(p["lr"]), lambd=float(p["lambd"]), beta1=float(p["beta1"]),
-          decay_rate=float(p["decay_rate"]), batch_size=int(p["batch_size"]), max_epochs=epochs, patience=epochs,
-          seed=seed)
+    import optim
+
+    try:
+        train(model, data, lr=float(p["lr"]), lambd=float(p["lambd"]), beta1=float(p["beta1"]),
+              decay_rate=float(p["decay_rate"]), batch_size=int(p["batch_size"]), max_epochs=epochs,
+              patience=epochs, seed=seed)
+    except optim.NonFiniteGradError:
+        return float("nan")  # diverged: the search ranks it last and says so
     return 1 - evaluate(model, data.Xdv, data.ydv)[1]
 
 

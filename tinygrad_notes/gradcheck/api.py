@@ -164,9 +164,14 @@ class _Prepared:
         if isinstance(inputs, Mapping):
             keys: list[Any] = list(inputs)
             values = [inputs[k] for k in keys]
+        elif isinstance(inputs, (Tensor, np.ndarray, np.generic)):
+            values, keys = [inputs], [0]
+        elif isinstance(inputs, (list, tuple)):
+            values, keys = list(inputs), list(range(len(inputs)))
         else:
-            values = [inputs] if isinstance(inputs, (Tensor, np.ndarray)) else list(inputs)
-            keys = list(range(len(values)))
+            raise TypeError(f"{who}: inputs must be a list or tuple of arrays (or Tensors), one array, or a dict of "
+                            f"them; got {inputs!r:.60} ({type(inputs).__name__}): write [np.array({inputs!r:.20})] "
+                            "for a single number")
         checked = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad
                    or isinstance(v, (np.ndarray, np.floating)) and v.dtype.kind == "f"]
         if not checked:
