@@ -7,7 +7,10 @@ An example imports this module before numpy (the BLAS setting counts only then),
         _common.run(main, __doc__)
 
 so that `python examples/NAME.py [--out DIR] [--quick] [--seed N]` and `bash go.sh example NAME`
-behave the same for every example.
+behave the same for every example. An example that trains also takes `compiled: bool = False` in
+`main`, which gives it `--compile`, and wraps its training step in `step_function(step, compiled)`:
+the step then runs through `tinygrad_notes.compile` (traced once, checked against eager, replayed),
+with the same numbers, bit for bit.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 
 import nn
 import viz
-from tinygrad_notes import Tensor, no_grad
+from tinygrad_notes import Tensor, compile, no_grad
 from tinygrad_notes.data import Normalizer, train_dev_test_split
 from tinygrad_notes.datasets import load_digits
 
@@ -46,15 +49,32 @@ def out_folder(out_dir: str | os.PathLike) -> Path:
 
 def run(main: Callable[..., dict], doc: str | None, seed_help: str = "seed of the data, the weights and the batches",
         quick_help: str = "a shorter run (seconds), for a smoke test") -> dict:
-    """The command line every example shares: --out, --quick, --seed, then main(out, quick, seed)."""
+    """The command line every example shares: --out, --quick, --seed, then main(out, quick, seed); and --compile,
+    main(..., compiled=True), for an example whose main takes `compiled`."""
     script = inspect.getsourcefile(main) or "example"
     out = default_out(script)
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
     parser.add_argument("--out", default=out, help=f"folder for the figures (default {out})")
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--seed", type=int, default=0, help=seed_help)
+    trains = "compiled" in inspect.signature(main).parameters
+    if trains:
+        parser.add_argument("--compile", action="store_true",
+                            help="train with compiled steps (tinygrad_notes.compile): the same numbers, less time")
     args = parser.parse_args()
+    if trains:
+        return main(args.out, args.quick, args.seed, compiled=args.compile)
     return main(args.out, args.quick, args.seed)
+
+
+def step_function(step: Callable[..., Any], compiled: bool) -> Callable[..., Any]:
+    """`step` itself, or with `compiled` the step compiled (tinygrad_notes.compile): its first call traces it,
+    the second checks the program against eager, later calls replay it; the numbers are the same, bit for bit.
+
+    Keep reads into Python (`.item()`, a check that the cost is finite) outside the step: return the cost
+    and read it after the call.
+    """
+    return compile(step) if compiled else step
 
 
 def figure(ncols: int = 1, figsize: tuple[float, float] = (7, 4.2), nrows: int = 1) -> tuple[Any, list[Any]]:

@@ -25,7 +25,9 @@ and dividing those by their tiny sigma would blow them up.
 What to look for: `augmented.png`, a few training digits and random augmented versions of each;
 `curves.png`, the train (solid) and dev (dashed) cost every 10 epochs with and without augmentation.
 
-    python examples/augmentation.py [--out DIR] [--quick] [--seed N]
+    python examples/augmentation.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def load(seed: int) -> dict[str, np.ndarray]:
     return {"X_train": X_train, "y_train": y_train, "X_dev": X_dev, "y_dev": y_dev}
 
 
-def train(run: str, data: dict, seed: int) -> dict[str, list[float]]:
+def train(run: str, data: dict, seed: int, compiled: bool = False) -> dict[str, list[float]]:
     """Mini-batch Adam; the train and dev cost and accuracy (on unaugmented images) every EVAL_EVERY epochs."""
     generator = np.random.default_rng(seed)
     model = nn.Sequential(nn.Linear(64, 128, generator=generator), nn.ReLU(), nn.Linear(128, 10, generator=generator))
@@ -70,13 +72,18 @@ def train(run: str, data: dict, seed: int) -> dict[str, list[float]]:
     augment = augmenter(seed) if run == "augmented" else None
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)
     history: dict[str, list[float]] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": []}
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> None:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(Tensor(xb)), yb).backward()
+        opt.step()
+
+    step = _common.step_function(step, compiled)
     for epoch in range(1, EPOCHS + 1):
         for xb, yb in batches:
             if augment is not None:
-                xb = augment(xb)  # a new draw for every mini-batch: never the same image twice
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(Tensor(xb)), yb).backward()
-            opt.step()
+                xb = augment(xb)  # a new draw for every mini-batch (outside the step): never the same image twice
+            step(xb, yb)
         if epoch % EVAL_EVERY == 0:
             for split in ("train", "dev"):
                 cost, accuracy = _common.evaluate(model, data[f"X_{split}"], data[f"y_{split}"])
@@ -117,14 +124,14 @@ def plot_curves(histories: dict[str, dict], path: Path) -> None:
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
 
     per_seed: dict[str, list[dict]] = {run: [] for run in RUNS}
     for s in seeds:
         data = load(s)
-        histories = {run: train(run, data, s) for run in RUNS}
+        histories = {run: train(run, data, s, compiled) for run in RUNS}
         for run, h in histories.items():
             per_seed[run].append({"train_cost": h["train_cost"][-1], "dev_cost": h["dev_cost"][-1],
                                   "train_accuracy": h["train_accuracy"][-1], "dev_accuracy": h["dev_accuracy"][-1],

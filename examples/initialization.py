@@ -26,7 +26,9 @@ gradient norm per epoch (zeros: exactly 0 for every weight, nothing drawn; large
 at the start, against below 1 for He); `boundary_<init>.png` shows what each network learned;
 `seeds.png` shows every seed's final cost and dev accuracy per initialization.
 
-    python examples/initialization.py [--out DIR] [--quick] [--seed N]
+    python examples/initialization.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -74,17 +76,23 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
     return float((predict(model, X) == y).mean())
 
 
-def train(model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> tuple[list, list]:
+def train(model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float, epochs: int,
+          compiled: bool = False) -> tuple[list, list]:
     """Batch gradient descent on the cross-entropy cost; the cost and every layer's gradient norm per epoch."""
     opt = optim.SGD(model.parameters(), lr=lr)
     inputs, targets = Tensor(X), Tensor(y[:, None].astype(np.float32))
     costs, norms = [], []
-    for _ in range(epochs):
+
+    def forward_backward() -> Tensor:
         opt.zero_grad()
         cost = nn.functional.binary_cross_entropy_with_logits(model(inputs), targets)
         cost.backward()
-        costs.append(cost.item())
-        norms.append(viz.grad_norms(model))
+        return cost
+
+    forward_backward = _common.step_function(forward_backward, compiled)
+    for _ in range(epochs):
+        costs.append(forward_backward().item())
+        norms.append(viz.grad_norms(model))  # read between backward and the step
         opt.step()
     return costs, norms
 
@@ -101,7 +109,7 @@ def plot_costs(costs: dict[str, list], path: Path) -> None:
     _common.save(fig, path)
 
 
-def run_seed(seed: int, epochs: int, lr: float) -> tuple[dict, dict, dict]:
+def run_seed(seed: int, epochs: int, lr: float, compiled: bool = False) -> tuple[dict, dict, dict]:
     """Train the three initializations on one seed's circles: (results, cost curves, [model, norms, data] per init)."""
     X, y = make_circles(600, noise=0.08, seed=seed)
     X_train, y_train, X_dev, y_dev = X[:300], y[:300], X[300:], y[300:]
@@ -109,7 +117,7 @@ def run_seed(seed: int, epochs: int, lr: float) -> tuple[dict, dict, dict]:
     results, costs, kept = {}, {}, {}
     for name, init in INITS.items():
         model = build_model(init, np.random.default_rng(seed))
-        costs[name], norms = train(model, X_train, y_train, lr, epochs)
+        costs[name], norms = train(model, X_train, y_train, lr, epochs, compiled)
         weights = [k for k in norms[0] if k.endswith("weight")]
         results[name] = {
             "initial_cost": costs[name][0],
@@ -140,14 +148,14 @@ def plot_seeds(per_seed: dict[str, list[dict]], seeds: list[int], path: Path) ->
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     epochs, lr = (600, 0.1) if quick else (3000, 0.03)
     seeds = list(range(seed, seed + (3 if quick else 5)))
 
     per_seed: dict[str, list[dict]] = {name: [] for name in INITS}
     for s in seeds:
-        results, costs, kept = run_seed(s, epochs, lr)
+        results, costs, kept = run_seed(s, epochs, lr, compiled)
         for name, r in results.items():
             per_seed[name].append(r)
         if s == seeds[0]:  # the pictures are the first seed's

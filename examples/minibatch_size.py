@@ -24,7 +24,10 @@ descent far less low, processing fifty times fewer examples per second.
 What to look for: `cost_vs_time.png`, the training cost against training time for each batch size
 at its best learning rate (first seed); `throughput.png`, steps and examples per second.
 
-    python examples/minibatch_size.py [--out DIR] [--quick] [--seed N]
+    python examples/minibatch_size.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): each step is the same as without it, and
+cheaper, so more of them fit in the budget (the small batches gain the most: their time is per-step overhead).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ COLOURS = {"batch (m)": "#1f77b4", "stochastic (1)": "#d62728", "mini-batch (64)
 class Contender:
     """One batch size at one learning rate, trained a slice of time at a time; the cost recorded between slices."""
 
-    def __init__(self, name: str, lr: float, data: dict, seed: int) -> None:
+    def __init__(self, name: str, lr: float, data: dict, seed: int, compiled: bool = False) -> None:
         self.name, self.lr, self.data = name, lr, data
         self.batch_size = SIZES[name] or len(data["X_train"])
         generator = np.random.default_rng(seed)  # the same start for every contender
@@ -60,6 +63,7 @@ class Contender:
         # Some of the grid's learning rates diverge: their NaN steps are skipped (and counted), the cost stays inf.
         self.opt = optim.SGD(self.model.parameters(), lr=lr, skip_nonfinite=True)
         self.stream = _endless(optim.minibatches(data["X_train"], data["y_train"], self.batch_size, seed=seed))
+        self.step = _common.step_function(self.step, compiled)
         self.elapsed, self.steps, self.examples = 0.0, 0, 0
         self.history = [(0.0, self.train_cost())]
 
@@ -69,15 +73,19 @@ class Contender:
         with np.errstate(over="ignore", invalid="ignore"):
             while True:
                 xb, yb = next(self.stream)
-                self.opt.zero_grad()
-                nn.functional.cross_entropy(self.model(Tensor(xb)), yb).backward()
-                self.opt.step()
+                self.step(xb, yb)
                 self.steps += 1
                 self.examples += len(xb)
                 if time.thread_time() - start >= seconds:
                     break
         self.elapsed += time.thread_time() - start
         self.history.append((self.elapsed, self.train_cost()))
+
+    def step(self, xb: np.ndarray, yb: np.ndarray) -> None:
+        """One step of gradient descent on a mini-batch."""
+        self.opt.zero_grad()
+        nn.functional.cross_entropy(self.model(Tensor(xb)), yb).backward()
+        self.opt.step()
 
     def train_cost(self) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -136,7 +144,7 @@ def plot_throughput(summary: dict[str, dict], path: Path) -> None:
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     budget = 0.1 if quick else 0.3
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
@@ -145,7 +153,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     first_best: dict[str, Contender] = {}
     for s in seeds:
         data = _common.digits(s)
-        contenders = [Contender(name, lr, data, s) for name in SIZES for lr in LEARNING_RATES[name]]
+        contenders = [Contender(name, lr, data, s, compiled) for name in SIZES for lr in LEARNING_RATES[name]]
         race(contenders, budget, np.random.default_rng([s, 2]))
         for name in SIZES:
             mine = [c for c in contenders if c.name == name]

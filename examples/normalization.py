@@ -20,7 +20,9 @@ up past about 1e-6, normalized ones work up to about 1, each near its dotted 2 /
 reaches the noise floor (0.01, the noise's variance) in a few steps; raw settles w2 just as fast and
 then stalls about a hundred times higher, since w1 and b hardly move.
 
-    python examples/normalization.py [--out DIR] [--quick] [--seed N]
+    python examples/normalization.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -53,17 +55,23 @@ def stability_limit(X: np.ndarray) -> float:
     return float(2 / np.linalg.eigvalsh(hessian).max())
 
 
-def train(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> tuple[nn.Linear, list[float]]:
+def train(X: np.ndarray, y: np.ndarray, lr: float, steps: int,
+          compiled: bool = False) -> tuple[nn.Linear, list[float]]:
     """Batch gradient descent on the mean squared error from w = 0, b = 0; the cost before each step and after."""
     model = nn.Linear(2, 1, init="zeros")  # one linear unit has no symmetry to break: start both runs at w = 0
     opt = optim.SGD(model.parameters(), lr=lr)
     inputs, costs = Tensor(X), []
+
+    def step() -> Tensor:  # forward and backward; the update stays outside, where a refused one can be caught
+        opt.zero_grad()
+        cost = nn.functional.mse_loss(model(inputs), y)
+        cost.backward()
+        return cost
+
+    step = _common.step_function(step, compiled)
     with np.errstate(over="ignore", invalid="ignore"):  # the learning rates that diverge overflow, on purpose
         for _ in range(steps):
-            opt.zero_grad()
-            cost = nn.functional.mse_loss(model(inputs), y)
-            cost.backward()
-            costs.append(cost.item())
+            costs.append(step().item())
             try:
                 opt.step()
             except optim.NonFiniteGradError:  # diverged: the gradient overflowed, and SGD refuses to apply it
@@ -109,7 +117,7 @@ def plot_costs(curves: dict[str, tuple[float, list]], path: Path) -> None:
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     steps, per_decade = (100, 2) if quick else (200, 4)
     lrs = 10.0 ** (np.arange(-7 * per_decade, per_decade + 1) / per_decade)  # 1e-7 ... 10
@@ -120,7 +128,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
     results, sweeps, limits, curves = {}, {}, {}, {}
     for name, (train_X, dev_X) in inputs.items():
-        models, runs = zip(*(train(train_X, y_train, float(lr), steps) for lr in lrs))
+        models, runs = zip(*(train(train_X, y_train, float(lr), steps, compiled) for lr in lrs))
         sweeps[name] = [costs[-1] for costs in runs]
         limits[name] = stability_limit(train_X)
         ok = [i for i, costs in enumerate(runs) if converged(costs)]

@@ -27,7 +27,9 @@ What to look for: `costs.png`, the mini-batch cost per step at each optimizer's 
 final training cost for every alpha tried (where each optimizer's best lies, and where it
 diverges); `bowl.png`, the four paths on the bowl's contours.
 
-    python examples/optimizers.py [--out DIR] [--quick] [--seed N]
+    python examples/optimizers.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -65,21 +67,26 @@ def build_model(generator: np.random.Generator) -> nn.Sequential:
                          nn.Linear(HIDDEN, 10, generator=generator))
 
 
-def train(name: str, lr: float, data: dict, steps: int, seed: int) -> dict:
+def train(name: str, lr: float, data: dict, steps: int, seed: int, compiled: bool = False) -> dict:
     """`steps` mini-batch steps from the seed's start: every step's cost, then the training cost and dev accuracy."""
     model = build_model(np.random.default_rng(seed))
     opt = OPTIMIZERS[name](model.parameters(), lr)
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)  # same order for all
     costs: list[float] = []
+
+    def forward_backward(xb: np.ndarray, yb: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
+        cost.backward()
+        return cost
+
+    forward_backward = _common.step_function(forward_backward, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         while len(costs) < steps:
             for xb, yb in batches:
-                opt.zero_grad()
-                cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
-                costs.append(cost.item())
-                if not np.isfinite(costs[-1]):
+                costs.append(forward_backward(xb, yb).item())
+                if not np.isfinite(costs[-1]):  # diverged: no step from a NaN gradient
                     return {"costs": costs, "train_cost": np.inf, "dev_accuracy": 0.0}
-                cost.backward()
                 opt.step()
                 if len(costs) == steps:
                     break
@@ -89,23 +96,29 @@ def train(name: str, lr: float, data: dict, steps: int, seed: int) -> dict:
             "dev_accuracy": dev_accuracy}
 
 
-def sweep(name: str, data: dict, lrs: np.ndarray, steps: int, seed: int) -> tuple[int, list[dict]]:
+def sweep(name: str, data: dict, lrs: np.ndarray, steps: int, seed: int,
+          compiled: bool = False) -> tuple[int, list[dict]]:
     """Every learning rate's run, and the index of the one with the lowest final training cost."""
-    runs = [train(name, float(lr), data, steps, seed) for lr in lrs]
+    runs = [train(name, float(lr), data, steps, seed, compiled) for lr in lrs]
     return int(np.argmin([r["train_cost"] for r in runs])), runs
 
 
-def bowl_path(name: str, lr: float) -> np.ndarray:
+def bowl_path(name: str, lr: float, compiled: bool = False) -> np.ndarray:
     """The points an optimizer visits on the elongated bowl, from BOWL_START."""
     w = Tensor(np.array(BOWL_START), requires_grad=True)
     opt = OPTIMIZERS[name]([w], lr)
     curvature = Tensor(BOWL_CURVATURE)
     points = [w.data.copy()]
+
+    def step() -> None:
+        opt.zero_grad()
+        (curvature * w * w).sum().backward()
+        opt.step()
+
+    step = _common.step_function(step, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(BOWL_STEPS):
-            opt.zero_grad()
-            (curvature * w * w).sum().backward()
-            opt.step()
+            step()
             points.append(w.data.copy())
     return np.array(points)
 
@@ -167,7 +180,7 @@ def plot_bowl(paths: dict[str, np.ndarray], lrs: dict[str, float], path: Path) -
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     steps = 100 if quick else 200
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
@@ -182,7 +195,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
         for s in seeds:
             data = _common.digits(s, normalize=inputs == "normalized")
             for name in OPTIMIZERS:
-                best, runs = sweep(name, data, lrs, steps, s)
+                best, runs = sweep(name, data, lrs, steps, s, compiled)
                 per_seed[name].append({"lr": float(lrs[best]), **runs[best]})
                 if s == seeds[0]:
                     curves[inputs][name] = (float(lrs[best]), runs[best]["costs"])
@@ -199,7 +212,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     per_decade = 4 if quick else 8
     bowl_grid = 10.0 ** (np.arange(-2 * per_decade, per_decade + 1) / per_decade)  # 0.01 ... 10
     for name in OPTIMIZERS:
-        runs = [bowl_path(name, float(lr)) for lr in bowl_grid]
+        runs = [bowl_path(name, float(lr), compiled) for lr in bowl_grid]
         best = int(np.argmin([bowl_cost(p[-1]) for p in runs]))
         bowl_lrs[name], paths[name] = float(bowl_grid[best]), runs[best]
         bowl[name] = {"lr": bowl_lrs[name], "final_cost": bowl_cost(runs[best][-1])}

@@ -20,7 +20,9 @@ its train cost (solid) keeps falling, while with L2 and dropout the two stay clo
 `curves_<run>.png` adds accuracies and the notes' bias/variance reading; `boundary_<run>.png`
 shows the unregularized boundary wrapping around single mislabelled points, the regularized ones smooth.
 
-    python examples/regularization.py [--out DIR] [--quick] [--seed N]
+    python examples/regularization.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -77,19 +79,24 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, flo
     return cost, float(((logits.data[:, 0] > 0) == y).mean())
 
 
-def train(run: str, model: nn.Module, data: dict, epochs: int) -> dict[str, list]:
+def train(run: str, model: nn.Module, data: dict, epochs: int, compiled: bool = False) -> dict[str, list]:
     """Full-batch Adam; train and dev cost and accuracy every EVAL_EVERY epochs."""
     opt = optim.Adam(model.parameters(), lr=0.01)
     X, y = data["X_train"], data["y_train"]
     inputs, targets = Tensor(X), y[:, None].astype(np.float32)
     history: dict[str, list] = {"train_cost": [], "dev_cost": [], "train_accuracy": [], "dev_accuracy": []}
-    for epoch in range(1, epochs + 1):
+
+    def step() -> None:  # dropout draws a new mask on every call, compiled or not, from the model's generator
         opt.zero_grad()
         cost = nn.functional.binary_cross_entropy_with_logits(model(inputs), targets)
         if run == "L2":
             cost = cost + nn.l2_penalty(model, LAMBD, m=len(y))
         cost.backward()
         opt.step()
+
+    step = _common.step_function(step, compiled)
+    for epoch in range(1, epochs + 1):
+        step()
         if epoch % EVAL_EVERY:
             continue
         for split in ("train", "dev"):
@@ -113,7 +120,7 @@ def plot_costs(histories: dict[str, dict], path: Path) -> None:
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     epochs, hidden = (500, 50) if quick else (2000, 100)
     X, y = make_moons(700, noise=0.15, seed=seed)
@@ -124,7 +131,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     results, histories = {}, {}
     for run in RUNS:
         model = build_model(run, hidden, np.random.default_rng(seed))
-        h = histories[run] = train(run, model, data, epochs)
+        h = histories[run] = train(run, model, data, epochs, compiled)
         tag = run.lower()
         viz.plot_learning_curves(h["train_cost"], h["dev_cost"], train_accuracy=h["train_accuracy"],
                                  dev_accuracy=h["dev_accuracy"], base_error=FLIP, title=f"{run}: learning curves",

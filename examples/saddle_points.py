@@ -28,7 +28,9 @@ saddle where the slope along y, |df/dy|, is below 0.02) and the four paths; `cos
 step (gradient descent flat at the saddle's 0.1, the others falling to the minimum's 0);
 `sweep.png`, f after 100 steps for every learning rate tried.
 
-    python examples/saddle_points.py [--out DIR] [--quick] [--seed N]
+    python examples/saddle_points.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile runs the steps compiled (tinygrad_notes.compile): the same numbers.
 
 --seed 0 starts at (0.8, 0.001); another seed draws x0 in [0.5, 1] and y0 = +-10^r, r in [-4, -2].
 """
@@ -71,19 +73,25 @@ def slope_along_y(y: np.ndarray) -> np.ndarray:
     return np.abs(4 * DEPTH * y * (y**2 - 1))
 
 
-def descend(name: str, lr: float, start: tuple[float, float], steps: int) -> np.ndarray:
+def descend(name: str, lr: float, start: tuple[float, float], steps: int, compiled: bool = False) -> np.ndarray:
     """The points (x, y, f) an optimizer visits from `start`, one row per step (the start first)."""
     w = Tensor(np.array(start), requires_grad=True)
     opt = OPTIMIZERS[name]([w], lr)
     rows = []
+
+    def forward_backward() -> Tensor:
+        opt.zero_grad()
+        cost = f(w)
+        cost.backward()
+        return cost
+
+    forward_backward = _common.step_function(forward_backward, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
-            opt.zero_grad()
-            cost = f(w)
+            cost = forward_backward()
             rows.append((*w.data, cost.item()))
-            if not np.isfinite(rows[-1][2]):
+            if not np.isfinite(rows[-1][2]):  # diverged: no step from a NaN gradient
                 break
-            cost.backward()
             opt.step()
         rows.append((*w.data, f_grid(*w.data)))
     return np.array(rows)
@@ -149,7 +157,7 @@ def plot_sweep(lrs: np.ndarray, sweeps: dict[str, list[float]], path: Path) -> N
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     steps = 100
     per_decade = 2 if quick else 4
@@ -158,7 +166,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
 
     results, paths, sweeps, best_lrs = {}, {}, {}, {}
     for name in OPTIMIZERS:
-        runs = [descend(name, float(lr), start, steps) for lr in lrs]
+        runs = [descend(name, float(lr), start, steps, compiled) for lr in lrs]
         sweeps[name] = [float(r[-1, 2]) if len(r) == steps + 1 else np.inf for r in runs]
         best = int(np.nanargmin(sweeps[name]))
         best_lrs[name], paths[name] = float(lrs[best]), runs[best]

@@ -17,7 +17,10 @@ micrograd's values n = 0.8814 makes o = tanh(n) = 0.7071, so 1 - o^2 = 0.5 is th
 reaches n, b, and both products; w2's gradient is exactly 0 because x2 = 0 (with the input off, w2
 cannot change o), and the picture colours it as a vanishing gradient.
 
-    python examples/scalar_neuron.py [--out DIR] [--quick] [--seed N]
+    python examples/scalar_neuron.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile computes the gradients again with a compiled step on Python floats (compile(..., floats=True)):
+traced, checked against eager, replayed; the same numbers.
 
 --seed 0 (the default) uses micrograd's values; another seed draws the five inputs at random.
 """
@@ -30,7 +33,7 @@ import _common
 import numpy as np
 
 import viz
-from tinygrad_notes import Tensor, gradcheck
+from tinygrad_notes import Tensor, compile, gradcheck
 
 DEFAULT_OUT = _common.default_out(__file__)
 MICROGRAD = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}  # o = tanh(n) = 1/sqrt(2)
@@ -66,7 +69,21 @@ def closed_form(v: dict[str, float]) -> dict[str, float]:
     return {"x1": v["w1"] * dn, "w1": v["x1"] * dn, "x2": v["w2"] * dn, "w2": v["x2"] * dn, "b": dn}
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def compiled_backprop(leaves: dict[str, Tensor]) -> dict[str, float]:
+    """The same gradients from a compiled step on Python floats: traced, checked against eager, then replayed."""
+    def gradients() -> dict[str, Tensor]:
+        for t in leaves.values():
+            t.grad = None
+        neuron(**leaves).backward()
+        return {name: t.grad for name, t in leaves.items()}
+
+    step = compile(gradients, floats=True)
+    for _ in range(3):  # trace, check against eager, replay
+        grads = step()
+    return {name: g.item() for name, g in grads.items()}
+
+
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     values = inputs_for(seed)
     leaves = {}
@@ -78,6 +95,8 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
     viz.retain_grads(o)  # keep the intermediate gradients too, for the picture
     o.backward(retain_graph=True)  # keep the graph, so that it can still be drawn
     backprop = {name: t.grad.item() for name, t in leaves.items()}
+    if compiled:
+        backprop = compiled_backprop(leaves)
     by_hand = closed_form(values)
     report = gradcheck(neuron, {name: np.float64(value) for name, value in values.items()})
     numerical = {name: report[name].worst[0].numerical for name in values}

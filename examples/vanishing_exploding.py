@@ -29,7 +29,9 @@ What to look for: `layers.png` for part 2, the RMS of each layer's activations (
 g^l) and each layer's weight-gradient norm; `linear.png` for part 1; `training.png` the cost per
 step in part 3.
 
-    python examples/vanishing_exploding.py [--out DIR] [--quick] [--seed N]
+    python examples/vanishing_exploding.py [--out DIR] [--quick] [--seed N] [--compile]
+
+--compile trains with compiled steps (tinygrad_notes.compile): the same numbers, less time.
 """
 
 from __future__ import annotations
@@ -109,20 +111,25 @@ def fitted_rate(rms: list[float]) -> float:
 
 # ---- part 3: training ---------------------------------------------------------------------------------------
 def train(model: nn.Sequential, data: dict, epochs: int, seed: int, opt: optim.Optimizer,
-          clip: float | None = None) -> list[float]:
+          clip: float | None = None, compiled: bool = False) -> list[float]:
     """Mini-batches of 64; the cost of every step, up to the first that overflows to NaN (nothing comes back)."""
     costs: list[float] = []
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)
+
+    def forward_backward(xb: np.ndarray, yb: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
+        cost.backward()
+        return cost
+
+    forward_backward = _common.step_function(forward_backward, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
             for xb, yb in batches:
-                opt.zero_grad()
-                cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
-                costs.append(cost.item())
-                if not np.isfinite(costs[-1]):
+                costs.append(forward_backward(xb, yb).item())
+                if not np.isfinite(costs[-1]):  # no step from a NaN gradient
                     return costs
-                cost.backward()
-                if clip is not None:
+                if clip is not None:  # reads the gradients' norm into Python: outside the compiled part
                     nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip)
                 opt.step()
     return costs
@@ -195,7 +202,7 @@ def plot_training(curves: dict[str, list[float]], path: Path) -> None:
     _common.save(fig, path)
 
 
-def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict:
+def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0, compiled: bool = False) -> dict:
     out = _common.out_folder(out_dir)
     epochs = 4 if quick else 10
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
@@ -229,7 +236,7 @@ def main(out_dir: str = DEFAULT_OUT, quick: bool = False, seed: int = 0) -> dict
             runs["ReLU, g = 1.5: SGD" + (", clipped at 1" if clip else "")] = \
                 (model, optim.SGD(model.parameters(), lr=0.01), clip)
         for label, (model, opt, clip) in runs.items():
-            costs = train(model, data, epochs, s, opt, clip)
+            costs = train(model, data, epochs, s, opt, clip, compiled)
             per_seed.setdefault(label, []).append(summary(costs, model, data))
             if s == seeds[0]:
                 curves[label] = costs

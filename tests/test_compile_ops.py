@@ -48,6 +48,8 @@ def same(a, b) -> bool:
 
 @pytest.mark.parametrize(("op", "index", "sample"), CASES, ids=IDS)
 def test_compiled_op_replays_forward_and_backward_bit_for_bit(op, index, sample):
+    # a numpy scalar argument is a number to compile (part of the signature: a new value is traced again)
+    assert all(type(a) is np.ndarray for a in sample.inputs), "give the sample arrays (np.asarray), not scalars"
     rng = np.random.default_rng(index)
     eager, compiled = make_step(op, sample), compile(make_step(op, sample))
     outcome = expected(op, sample)

@@ -9,7 +9,7 @@ import pytest
 
 import nn
 import optim
-from tinygrad_notes import CompileError, CompileWarning, Function, Tensor, compile, no_grad
+from tinygrad_notes import CompileError, CompileWarning, Function, Tensor, compile, einsum, no_grad
 
 HERE = __file__
 
@@ -346,3 +346,72 @@ def test_a_read_inside_an_op_on_a_parameter_replays_that_op_whole():
             expected = np.full(3, float(np.sum(np.array(values) > 0)))
             np.testing.assert_array_equal(compiled().data, expected)
     assert compiled.stats["replays"] == 2
+
+
+
+# ---- ops whose numpy the trace follows in unusual ways: each replays bit for bit -----------------------------
+def replays_like_eager(step, calls):
+    """Run `step` compiled (strict: no fallback) and eagerly on each call's arrays; compare bit for bit."""
+    compiled = compile(step, strict=True)
+    for arrays in calls:
+        for got, want in zip(compiled(*arrays), step(*arrays)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got.data, want.data)
+    return compiled
+
+
+def test_a_backward_rule_that_branches_on_the_values_takes_the_branch_of_each_call():
+    def step(a):  # cumprod's rule divides by x, or takes a slower exact path where x has zeros
+        x = Tensor(a, requires_grad=True)
+        y = x.cumprod(axis=1)
+        (y * y).sum().backward()
+        return y.detach(), x.grad
+
+    base = np.random.default_rng(0).uniform(0.5, 2.0, (3, 4))
+    with_zero = base.copy()
+    with_zero[1, 2] = 0.0
+    compiled = replays_like_eager(step, [(base,), (base * 1.1,), (with_zero,), (base,), (with_zero * 0.9,)])
+    assert compiled.stats["replays"] == 3
+    assert "cumprod.backward" in [name for name, _ in compiled.programs()[0].trace]
+
+
+def test_a_numpy_function_that_makes_arrays_in_c_code_is_replayed_as_one_call():
+    def step(a, b, c):  # einsum of three operands: numpy's optimized path (Python) calls its C einsum inside
+        ts = [Tensor(v, requires_grad=True) for v in (a, b, c)]
+        out = einsum("ij,jk,k->i", *ts)
+        out.sum().backward()
+        return (out.detach(), *(t.grad for t in ts))
+
+    rng = np.random.default_rng(1)
+    calls = [tuple(rng.standard_normal(s) for s in ((2, 3), (3, 4), (4,))) for _ in range(4)]
+    compiled = replays_like_eager(step, calls)
+    assert compiled.stats["replays"] == 2
+    assert {name for name, _ in compiled.programs()[0].trace} >= {"einsum"}
+
+
+def test_an_op_replayed_whole_outside_the_graph_stands_in_for_no_later_op():
+    def step(a):
+        Tensor(np.array(0.5)).erf()  # erf replayed whole, on a tensor made here, its node dropped at once
+        x = Tensor(a, requires_grad=True)
+        (x * 0.5).erf().sum().backward()  # ops made next may take the dropped node's memory (and id)
+        return (x.grad,)
+
+    rng = np.random.default_rng(2)
+    compiled = replays_like_eager(step, [(rng.standard_normal((3, 4)),) for _ in range(4)])
+    assert compiled.stats["replays"] == 2
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_an_in_place_op_on_an_intermediate_is_replayed(shape):
+    def step(a):
+        x = Tensor(a, requires_grad=True)
+        h = x * 1.5
+        before = h * x  # recorded before the write: its gradient uses the old h
+        h += x
+        (h * before).sum().backward()
+        return h.detach(), x.grad
+
+    rng = np.random.default_rng(3)
+    compiled = replays_like_eager(step, [(np.asarray(rng.standard_normal(shape)),) for _ in range(4)])
+    assert compiled.stats["replays"] == 2
+

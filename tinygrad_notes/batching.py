@@ -23,8 +23,9 @@ _new = object.__new__
 
 
 def run_forward(cls: type, args: list, attrs: dict) -> np.ndarray:
-    """The op's own forward on plain arrays, without recording anything."""
-    return np.asarray(cls.forward(_new(cls), *args, **attrs))
+    """The op's own forward on plain arrays, without recording anything (a compiled step's traced array stays
+    one: np.asanyarray keeps the subclass, so the trace follows the result)."""
+    return np.asanyarray(cls.forward(_new(cls), *args, **attrs))
 
 
 def one_by_one(cls: type, args: list, flags: list, attrs: dict, size: int) -> np.ndarray:

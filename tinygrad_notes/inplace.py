@@ -50,7 +50,7 @@ def record_inplace(t: Tensor, other: Any, symbol: str) -> Tensor:
         raise ShapeError(f"'{symbol}=': the result of shapes {t.shape} and {np.shape(other)} has shape "
                          f"{result.shape}, which cannot be written into this tensor of shape {t.shape}")
     try:
-        if type(t._data) is np.ndarray:
+        if isinstance(t._data, np.ndarray):  # (a compiled step's traced array too: the write is recorded)
             np.copyto(t._data, result._data, casting="same_kind")
         else:  # a numpy scalar (a 0-d op result): immutable, so nothing else can see it change
             t._data = np.asarray(result._data).astype(np.result_type(t._data), casting="same_kind")

@@ -597,9 +597,7 @@ class Tensor:
         whichever way it moves first, so no step is the right step.
         """
         v = self._variance(axis, keepdims, ddof, "std")
-        zero = v._data == 0
-        if not zero.any():
-            return v.sqrt()
+        zero = v._data == 0  # no branch on it: a compiled step replays the same ops whatever the data
         return where(zero, 0, where(zero, 1, v).sqrt())  # d std/dx = 0 where the spread is 0
 
     def _variance(self, axis: Any, keepdims: bool, ddof: int, op: str) -> Tensor:

@@ -48,7 +48,7 @@ UNARY = [  # (method, draw, note)
     ("expm1", _normal, ""),
     ("rsqrt", _positive, "domain x > 0"),
     ("erf", _within(-2.5, 2.5), ""),
-    ("reciprocal", lambda rng, s: rng.choice([-1.0, 1.0], s) * rng.uniform(0.5, 2.0, s), "away from 0"),
+    ("reciprocal", lambda rng, s: np.asarray(rng.choice([-1.0, 1.0], s) * rng.uniform(0.5, 2.0, s)), "away from 0"),
 ]
 
 

@@ -87,6 +87,7 @@ class Recorder:
         self.slot_of: dict[int, int] = {}  # id of a plain object (array, Tensor) -> its slot
         self.keep: list[Any] = []  # every object in slot_of, kept alive so ids are never reused
         self.stopped = False
+        self.following = 0  # > 0 while following the Python inside a numpy function (array_function)
 
     # ---- slots ----------------------------------------------------------------------------------------------
     def add(self, value: Value, obj: Any = None) -> int:
@@ -128,6 +129,8 @@ class Recorder:
                     return known  # np.asarray(traced) and the like: the same value seen as a plain array
                 raise Lost("a plain numpy array made from part of a traced value (outside the trace's view)")
             base = getattr(base, "base", None)
+        if self.following:  # made inside a numpy function, maybe from traced values by C code that does not tell
+            raise Lost("an array made inside a numpy function without telling the trace how")
         return self.add(Value("const", obj=arr, like=arr), arr)
 
     def state_behind(self, slot: int) -> int | None:
@@ -224,6 +227,7 @@ class Recorder:
         implementation = getattr(func, "_implementation", None)
         if isinstance(implementation, types.FunctionType):  # written in Python: follow the numpy calls inside
             mark = len(self.steps)
+            self.following += 1  # a value lost inside raises Lost here rather than stopping the trace
             try:
                 result = implementation(*args, **kwargs)
             except (TypeError, ValueError, Lost):
@@ -231,6 +235,8 @@ class Recorder:
             else:
                 if self.stopped or self._all_values(result):
                     return result
+            finally:
+                self.following -= 1
             del self.steps[mark:]  # it lost track inside (np.asarray...): record it as one call instead
         return self.call(func, args, kwargs)
 
@@ -300,7 +306,10 @@ class Recorder:
 
     # ---- giving up ----------------------------------------------------------------------------------------
     def lose(self, lost: Lost, compute: Any, out: Any = None) -> Any:
-        """Stop tracing (the step finishes eagerly) and compute this call plainly."""
+        """Stop tracing (the step finishes eagerly) and compute this call plainly; inside a numpy function being
+        followed, give up following it instead (it is recorded as one call)."""
+        if self.following:
+            raise lost
         self.stop(f"the trace lost track of a value: {lost}", library_line(2))
         result = compute()
         if out is not None:

@@ -86,7 +86,9 @@ class Tracer(Recorder):
         self.grad_leaves: dict[int, list] = {}  # id(leaf) -> [leaf, the Tensor the walk last gave it]
         self.owners: list[Any] = []  # objects whose methods were recorded whole (verification saves their state)
         self.generators: list[Any] = []  # the generators random draws used (None: the default one)
-        self.whole_ops: dict[int, tuple] = {}  # id(node) -> (stand-in node, shells, output) of an op replayed whole
+        # id(node) -> (stand-in node, shells, output, the node itself) of an op replayed whole; the node is held
+        # so that its id is not reused by a later node while the trace lasts
+        self.whole_ops: dict[int, tuple] = {}
         self.inputs: list[int] = []  # slots the program takes as arguments, in order
         self.quiet = 0  # > 0 while the engine reads values for its own bookkeeping
         self.created: set[int] = set()  # ids of the arrays of tensors made during the trace (kept alive in keep)
@@ -256,7 +258,8 @@ class Tracer(Recorder):
         self.record(Step(ForwardCall(cls, node, shells), targs, tattrs, outs=(value.slot,), op=cls, where=where,
                          view=view))
         self._set_output(cls, ctx, t, value)
-        self.whole_ops[id(ctx)] = (node, shells, value)
+        if t._ctx is ctx:  # a graph node: its backward, if it runs, goes with this forward
+            self.whole_ops[id(ctx)] = (node, shells, value, ctx)
 
     @staticmethod
     def _set_output(cls: type, ctx: Any, t: Tensor, value: Traced) -> None:
@@ -323,7 +326,7 @@ class Tracer(Recorder):
             stand_in, shells = replay_node(cls, node, node.inputs, dict(node.attrs or {}))
             saved = saved_state(node)
         else:  # its forward was replayed whole too: the stand-in keeps what that forward saves; passing the
-            stand_in, shells, output = whole  # forward's output makes this call depend on that one
+            stand_in, shells, output, _ = whole  # forward's output makes this call depend on that one
             saved = {}
         with self.paused():
             real = _call_rule(node, g, True)

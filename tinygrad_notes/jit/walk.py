@@ -25,7 +25,7 @@ import numpy as np
 from tinygrad_notes import mode
 from tinygrad_notes.autograd import _check_unmodified, _free_saved, _freeze, _memory_id, _shape_error, _Walk
 from tinygrad_notes.function import Function, _check_finite
-from tinygrad_notes.graph import freed_error
+from tinygrad_notes.graph import freed_error, recorded_inputs
 from tinygrad_notes.tensor import Tensor, _make
 
 _ndarray = np.ndarray
@@ -88,7 +88,8 @@ class TracingWalk(_Walk):
             trusted = cls.raw_grads
             if node.extra is not None:
                 g = self.node_extras(node, g)
-            if mode.write_count != node.stamp:
+            if mode.write_count != node.stamp:  # something was written in place since this op ran
+                inputs = recorded_inputs(node)  # an input rebound by a recorded in-place op: its old self
                 _check_unmodified(node, inputs)
             result = tracer.backward(node, g, raw)
             for inp, need, gi in zip(inputs, node.needs_input_grad, result):
