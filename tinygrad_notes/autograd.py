@@ -129,6 +129,7 @@ class _Walk:
         self.found: dict[int, Tensor] = {}
         self.leaf_grads: dict[int, list] = {}
         self.handed: set[int] = set()  # memory that some .grad (or the caller) already holds
+        self.tracer: Any = None  # a compiled step's tracer (jit/walk.py's TracingWalk sets it)
 
     def value(self, g: Any) -> Any:
         """A gradient in the walk's form: a numpy array (raw) or a Tensor."""
@@ -168,6 +169,7 @@ class _Walk:
         walk reaches, before the node itself. No pass counting consumers is needed.
         """
         raw = self.raw
+        tracer = self.tracer  # None, except while a compiled step is traced (jit/walk.py)
         anomaly = _modes().anomaly
         writes = mode.write_count
         while heap:  # graph.newest_first, inlined: the generator cost 3% of a chain of small ops (callgrind)
@@ -185,7 +187,9 @@ class _Walk:
             if writes != node.stamp:  # something was written in place since this op ran
                 inputs = recorded_inputs(node)  # an input rebound by a recorded in-place op: its old self
                 _check_unmodified(node, inputs)
-            if trusted:
+            if tracer is not None:  # the tracer calls the rule, or stands for it (replayed whole)
+                result = tracer.backward(node, g, raw)
+            elif trusted:
                 result = cls.backward(node, g)
                 if type(result) is not tuple:
                     result = (result,)
@@ -217,7 +221,11 @@ class _Walk:
                 else:
                     parent.pending = parent.pending + gi
             if not retain:  # drop what was saved for backward, keeping the graph's structure (graph.py)
-                node.edges = _freeze(inputs)
+                if tracer is None:
+                    node.edges = _freeze(inputs)
+                else:
+                    with tracer.bookkeeping():  # freezing reads 0-d constants: structure, not the step's math
+                        node.edges = _freeze(inputs)
                 node.inputs = None
                 if cls.saves_output:
                     node.out_data = None  # the node outlives its output tensor now: hold no array

@@ -11,21 +11,17 @@ hands something to Python rather than to numpy:
   one it had when the program runs (tracer.grad_set, tracer.current_grad);
 - copies of gradients handed out twice, made with a recorded `copy`.
 
-`propagate` is autograd's loop (autograd._Walk.propagate) with the rule call
-going through the tracer; keep the two alike.
+The loop itself is autograd's (`_Walk.propagate`), which hands each rule's call
+and the freezing of a node to `self.tracer` when it is set: one walk, traced or not.
 """
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
-from tinygrad_notes import mode
-from tinygrad_notes.autograd import _check_unmodified, _free_saved, _freeze, _memory_id, _shape_error, _Walk
-from tinygrad_notes.function import Function, _check_finite
-from tinygrad_notes.graph import freed_error, recorded_inputs
+from tinygrad_notes.autograd import _memory_id, _Walk
 from tinygrad_notes.tensor import Tensor, _make
 
 _ndarray = np.ndarray
@@ -72,55 +68,3 @@ class TracingWalk(_Walk):
             else:
                 leaf.grad = self.unshared(t) if self.raw else t
             tracer.grad_set(leaf, leaf.grad)
-
-    def propagate(self, heap: list[tuple[int, Function]], retain: bool) -> None:
-        raw = self.raw
-        tracer = self.tracer
-        anomaly = mode.current.get().anomaly
-        while heap:
-            node = heappop(heap)[1]
-            g = node.pending
-            node.pending = None
-            inputs = node.inputs
-            if inputs is None:
-                raise freed_error(node, "backward")
-            cls = type(node)
-            trusted = cls.raw_grads
-            if node.extra is not None:
-                g = self.node_extras(node, g)
-            if mode.write_count != node.stamp:  # something was written in place since this op ran
-                inputs = recorded_inputs(node)  # an input rebound by a recorded in-place op: its old self
-                _check_unmodified(node, inputs)
-            result = tracer.backward(node, g, raw)
-            for inp, need, gi in zip(inputs, node.needs_input_grad, result):
-                if not need or gi is None:
-                    continue
-                if type(gi) is Tensor:
-                    gd = gi._data
-                    if raw:
-                        gi = gd
-                else:
-                    gd = gi
-                xd = inp._data
-                if not trusted and gd.shape != xd.shape:
-                    _shape_error(node, gd, xd)
-                if gd.dtype != xd.dtype:
-                    gi = gi.astype(xd.dtype)
-                if anomaly:
-                    _check_finite(cls, gi, "backward", node)
-                parent = inp._ctx
-                if parent is None:
-                    self.add_leaf(inp, gi)
-                elif parent.pending is None:
-                    parent.pending = gi
-                    heappush(heap, (parent.order, parent))
-                else:
-                    parent.pending = parent.pending + gi
-            if not retain:
-                with tracer.bookkeeping():  # freezing reads 0-d constants' values: structure, not the step's math
-                    node.edges = _freeze(inputs)
-                node.inputs = None
-                if cls.saves_output:
-                    node.out_data = None
-                if cls.saved_state:
-                    _free_saved(node)
