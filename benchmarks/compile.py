@@ -20,6 +20,7 @@ processes of a busy machine, which wall-clock time would count, stay out; `--wal
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import resource
@@ -39,6 +40,13 @@ import numpy as np  # noqa: E402
 
 import optim  # noqa: E402
 from tinygrad_notes import Tensor, compile, no_grad  # noqa: E402
+
+# this folder's mlp_by_hand.py, by path: the folder itself is off sys.path (its nn.py and optim.py would
+# shadow the packages)
+_spec = importlib.util.spec_from_file_location("mlp_by_hand", os.path.join(_here, "mlp_by_hand.py"))
+_by_hand = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_by_hand)  # type: ignore[union-attr]
+mlp_numpy_step = _by_hand.mlp_numpy_step
 
 try:
     import torch
@@ -89,33 +97,8 @@ def mlp_params(dtype: type) -> list[np.ndarray]:
 
 
 def mlp_numpy(X: np.ndarray, y: np.ndarray, dtype: type) -> Callable[[], object]:
-    """One SGD step with the backward derived by hand: the floor."""
-    params = mlp_params(dtype)
-    W1, b1, W2, b2, W3, b3 = params
-    rows = np.arange(len(y))
-
-    def step() -> object:
-        Z1 = X @ W1 + b1
-        A1 = np.maximum(Z1, 0)
-        Z2 = A1 @ W2 + b2
-        A2 = np.maximum(Z2, 0)
-        Z3 = A2 @ W3 + b3
-        shifted = Z3 - Z3.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -log_p[rows, y].mean()
-        dZ3 = np.exp(log_p)
-        dZ3[rows, y] -= 1
-        dZ3 /= len(y)
-        dW3, db3 = A2.T @ dZ3, dZ3.sum(0)
-        dZ2 = (dZ3 @ W3.T) * (Z2 > 0)
-        dW2, db2 = A1.T @ dZ2, dZ2.sum(0)
-        dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
-        dW1, db1 = X.T @ dZ1, dZ1.sum(0)
-        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
-            p -= LR * g
-        return loss
-
-    return step
+    """One SGD step with the backward derived by hand: the floor (benchmarks/mlp_by_hand.py)."""
+    return mlp_numpy_step(mlp_params(dtype), X, y, LR)
 
 
 def mlp_step(dtype: type, update: str = "optim") -> Callable[[np.ndarray, np.ndarray], Tensor]:
