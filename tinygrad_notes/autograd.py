@@ -225,10 +225,13 @@ class _Walk:
                     parent.pending = parent.pending + gi
             if not retain:  # drop what was saved for backward, keeping the graph's structure (graph.py)
                 if tracer is None:
-                    # graph.freeze, its commonest case inlined: one call per node costs 4% of a chain of small ops
+                    # graph.freeze, its commonest cases inlined: one call per node costs 4% of a chain of small ops
                     a = inputs[0]
-                    if len(inputs) == 1 and type(a) is Tensor and a._ctx is not None:
-                        node.edges = (a._ctx,)
+                    parent = a._ctx if type(a) is Tensor else None
+                    if parent is not None and len(inputs) == 1:
+                        node.edges = (parent,)
+                    elif parent is not None and len(inputs) == 2 and type(inputs[1]) is float:
+                        node.edges = (parent, inputs[1])
                     else:
                         node.edges = _freeze(inputs)
                 else:
