@@ -296,19 +296,14 @@ class _Walk:
 
 
 def _freeze(inputs: tuple) -> tuple:
-    """graph.freeze, unrolled for the common shapes of a node's inputs (one Tensor; a Tensor and a number or
-    Tensor): backward calls it once per node, and the general loop costs several times more."""
-    if len(inputs) == 1:
-        a = inputs[0]
-        if type(a) is Tensor and a._ctx is not None:
-            return (a._ctx,)
-    elif len(inputs) == 2:
+    """graph.freeze, with the other common case unrolled (two Tensors, or a Tensor and an int; propagate inlines
+    the commonest ones): backward freezes every node, and the general loop costs several times more."""
+    if len(inputs) == 2:
         a, b = inputs
         if type(a) is Tensor and a._ctx is not None:
-            tb = type(b)
-            if tb is float or tb is int:
+            if type(b) is int:
                 return (a._ctx, b)
-            if tb is Tensor and b._ctx is not None:
+            if type(b) is Tensor and b._ctx is not None:
                 return (a._ctx, b._ctx)
     return freeze(inputs)
 
