@@ -41,12 +41,12 @@ import numpy as np  # noqa: E402
 import optim  # noqa: E402
 from tinygrad_notes import Tensor, compile, no_grad  # noqa: E402
 
-# this folder's mlp_by_hand.py, by path: the folder itself is off sys.path (its nn.py and optim.py would
+# this folder's workloads.py, by path: the folder itself is off sys.path (its nn.py and optim.py would
 # shadow the packages)
-_spec = importlib.util.spec_from_file_location("mlp_by_hand", os.path.join(_here, "mlp_by_hand.py"))
-_by_hand = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_by_hand)  # type: ignore[union-attr]
-mlp_numpy_step = _by_hand.mlp_numpy_step
+_spec = importlib.util.spec_from_file_location("workloads", os.path.join(_here, "workloads.py"))
+_workloads = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_workloads)  # type: ignore[union-attr]
+mlp_numpy_step, chain_step = _workloads.mlp_numpy_step, _workloads.chain_step
 
 try:
     import torch
@@ -58,7 +58,7 @@ except ImportError:
 SIZES = (784, 256, 128, 10)
 BATCH = 128
 LR = 1e-3
-N_OPS = 999  # mul, add, tanh in turn, 333 times
+N_OPS = _workloads.N_OPS  # the chain of workloads.py: mul, add, tanh in turn
 CLOCK = time.process_time  # see the module docstring; main() switches to perf_counter with --wall
 
 
@@ -97,7 +97,7 @@ def mlp_params(dtype: type) -> list[np.ndarray]:
 
 
 def mlp_numpy(X: np.ndarray, y: np.ndarray, dtype: type) -> Callable[[], object]:
-    """One SGD step with the backward derived by hand: the floor (benchmarks/mlp_by_hand.py)."""
+    """One SGD step with the backward derived by hand: the floor (benchmarks/workloads.py)."""
     return mlp_numpy_step(mlp_params(dtype), X, y, LR)
 
 
@@ -218,20 +218,6 @@ def mlp_rows(dtype: type, n_rounds: int, traces: list[list[str]], rows: list[lis
 
 
 # ---- 2. the 999-op chain --------------------------------------------------------------------------------------
-def chain_step(shape: tuple[int, ...]) -> Callable[[], object]:
-    x = Tensor(np.full(shape, 0.5), requires_grad=True)
-
-    def step() -> object:
-        y = x
-        for _ in range(N_OPS // 3):
-            y = (y * 1.01 + 0.1).tanh()
-        (y.sum() if shape else y).backward()
-        x.grad = None
-        return y
-
-    return step
-
-
 def chain_numpy(shape: tuple[int, ...]) -> Callable[[], object]:
     x0 = np.full(shape, 0.5)[()]
 

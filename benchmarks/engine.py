@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mlp_by_hand import mlp_numpy_step  # noqa: E402  (this folder is on sys.path for a script)
+from workloads import N_OPS, chain_step, mlp_numpy_step  # noqa: E402  (this folder is on sys.path)
 
 from tinygrad_notes import Tensor, no_grad  # noqa: E402
 
@@ -51,23 +51,6 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 # ---- per-op overhead ----------------------------------------------------------------------------
-N_OPS = 999  # mul, add, tanh in turn, 333 times
-
-
-def chain_ours(shape: tuple[int, ...]) -> Callable[[], object]:
-    x = Tensor(np.full(shape, 0.5), requires_grad=True)
-
-    def run() -> object:
-        y = x
-        for _ in range(N_OPS // 3):
-            y = (y * 1.01 + 0.1).tanh()
-        (y.sum() if shape else y).backward()
-        x.grad = None
-        return y
-
-    return run
-
-
 def chain_numpy(shape: tuple[int, ...]) -> Callable[[], object]:
     """The same chain with its backward written by hand: the floor any engine pays for numpy itself."""
     x0 = np.full(shape, 0.5)
@@ -195,7 +178,7 @@ def per_op(repeats: int) -> None:
     rows = []
     for label, shape in [("0-d float64", ()), ("(8, 8) float64", (8, 8))]:
         fns: dict[str, Callable[[], object] | None] = {
-            "tinygrad_notes": chain_ours(shape), "numpy by hand": chain_numpy(shape),
+            "tinygrad_notes": chain_step(shape), "numpy by hand": chain_numpy(shape),
             "PyTorch eager": chain_torch(shape), "HIPS autograd": chain_autograd(shape)}
         if not shape:
             fns["micrograd (floats)"] = chain_micrograd()
@@ -226,7 +209,7 @@ def mlp_params(rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def mlp_numpy(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object]:
-    """One SGD step of the MLP, backward derived by hand: the baseline (benchmarks/mlp_by_hand.py)."""
+    """One SGD step of the MLP, backward derived by hand: the baseline (benchmarks/workloads.py)."""
     return mlp_numpy_step(params, X, y, lr)
 
 

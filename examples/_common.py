@@ -77,6 +77,19 @@ def step_function(step: Callable[..., Any], compiled: bool) -> Callable[..., Any
     return compile(step) if compiled else step
 
 
+def cross_entropy_step(model: nn.Module, opt: Any, compiled: bool) -> Callable[[np.ndarray, np.ndarray], Tensor]:
+    """Forward and backward of a classifier on one mini-batch (xb, yb), returning the cost; `opt.step()` is left
+    to the caller, so a step the optimizer refuses (a diverged run's NaN gradient) can be caught there."""
+
+    def forward_backward(xb: np.ndarray, yb: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
+        cost.backward()
+        return cost
+
+    return step_function(forward_backward, compiled)
+
+
 def figure(ncols: int = 1, figsize: tuple[float, float] = (7, 4.2), nrows: int = 1) -> tuple[Any, list[Any]]:
     """A matplotlib Figure (no pyplot, no display) with nrows x ncols axes, in reading order."""
     from matplotlib.figure import Figure

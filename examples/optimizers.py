@@ -74,13 +74,7 @@ def train(name: str, lr: float, data: dict, steps: int, seed: int, compiled: boo
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)  # same order for all
     costs: list[float] = []
 
-    def forward_backward(xb: np.ndarray, yb: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
-        cost.backward()
-        return cost
-
-    forward_backward = _common.step_function(forward_backward, compiled)
+    forward_backward = _common.cross_entropy_step(model, opt, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         while len(costs) < steps:
             for xb, yb in batches:

@@ -116,13 +116,7 @@ def train(model: nn.Sequential, data: dict, epochs: int, seed: int, opt: optim.O
     costs: list[float] = []
     batches = optim.minibatches(data["X_train"], data["y_train"], batch_size=64, seed=seed)
 
-    def forward_backward(xb: np.ndarray, yb: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        cost = nn.functional.cross_entropy(model(Tensor(xb)), yb)
-        cost.backward()
-        return cost
-
-    forward_backward = _common.step_function(forward_backward, compiled)
+    forward_backward = _common.cross_entropy_step(model, opt, compiled)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
             for xb, yb in batches:

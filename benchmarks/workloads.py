@@ -1,10 +1,29 @@
-"""The MLP 784-256-128-10 SGD step written by hand in numpy: the floor that engine.py and compile.py measure against."""
+"""Workloads engine.py and compile.py both measure: the chain of small ops, and the MLP step written by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
+
+from tinygrad_notes import Tensor
+
+N_OPS = 999  # mul, add, tanh in turn, 333 times
+
+
+def chain_step(shape: tuple[int, ...]) -> Callable[[], object]:
+    """Forward and backward of the chain y = tanh(y * 1.01 + 0.1), N_OPS ops, on a tensor of `shape`."""
+    x = Tensor(np.full(shape, 0.5), requires_grad=True)
+
+    def step() -> object:
+        y = x
+        for _ in range(N_OPS // 3):
+            y = (y * 1.01 + 0.1).tanh()
+        (y.sum() if shape else y).backward()
+        x.grad = None
+        return y
+
+    return step
 
 
 def mlp_numpy_step(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object]:
